@@ -1,0 +1,53 @@
+"""Decoding one blob's payload: base64 rule, then UTF-8 JSON (events.md §1).
+
+Both failures are 400s with a stable code (decision k); the error never echoes the input.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from coronacheck.errors import ServiceError
+from events.decoding.base64rule import decode_base64
+
+
+def payload_loc(blob_index: int) -> list[Any]:
+    """`loc` of a blob's payload in this project's 400 bodies (api.md §9)."""
+    return ["events", blob_index, "payload"]
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity are not JSON (RFC 8259); Python's parser accepts them by default.
+    raise ValueError("non-standard JSON constant")
+
+
+def decode_payload_bytes(payload: str, *, blob_index: int) -> bytes:
+    """The payload bytes by the base64 rule (events.md §1); 400 `invalid_payload_encoding` otherwise."""
+    try:
+        return decode_base64(payload)
+    except ValueError:
+        raise ServiceError(
+            400, "invalid_payload_encoding", "The payload is not valid base64.", payload_loc(blob_index)
+        ) from None
+
+
+def parse_payload_json(data: bytes, *, blob_index: int) -> object:
+    """The JSON value of UTF-8 payload bytes (events.md §1); 400 `invalid_payload_json` otherwise.
+
+    Also refused as not JSON: NaN/Infinity constants, integers beyond Python's digit limit and
+    nesting deeper than the parser can follow.
+    """
+    try:
+        text = data.decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ServiceError(
+            400, "invalid_payload_json", "The payload is not UTF-8 JSON.", payload_loc(blob_index)
+        ) from None
+
+
+def decode_payload(payload: str, *, blob_index: int) -> tuple[bytes, object]:
+    """Decode one blob's payload (events.md §1): the exact bytes (signed content) and the JSON value."""
+    data = decode_payload_bytes(payload, blob_index=blob_index)
+    return data, parse_payload_json(data, blob_index=blob_index)
