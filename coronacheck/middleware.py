@@ -1,9 +1,80 @@
-"""Placeholder replaced in step 3."""
+"""Request-level concerns of the API (api.md §1): request id, body size limit, the 307 for a
+missing trailing slash, and structured access logs without personal data."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+
+from coronacheck.logging import request_id_var
+
+logger = logging.getLogger("coronacheck.access")
+
+API_POST_PATHS = frozenset(
+    {
+        "/app/access_tokens/",
+        "/app/prepare_issue/",
+        "/app/credentials/",
+        "/app/print/",
+        "/documentation/DataProviderEventsResult/",
+        "/documentation/V2Event/",
+    }
+)
+
+
+class TemporaryRedirect(HttpResponseRedirect):
+    status_code = 307
 
 
 class ApiMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+    """Async-only middleware, so that API requests never hop to a thread here."""
 
-    def __call__(self, request):
-        return self.get_response(request)
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    async def __call__(self, request) -> HttpResponse:
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        if len(request_id) > 64 or not request_id.isascii():
+            request_id = uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await self._handle(request)
+            response["X-Request-Id"] = request_id
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path if len(request.path) < 200 else request.path[:200],
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    async def _handle(self, request) -> HttpResponse:
+        path = request.path
+        if request.method == "POST" and not path.endswith("/") and path + "/" in API_POST_PATHS:
+            return TemporaryRedirect(path + "/")
+        length = request.META.get("CONTENT_LENGTH")
+        try:
+            too_large = length is not None and length != "" and int(length) > settings.REQUEST_MAX_BYTES
+        except ValueError:
+            too_large = False
+        if too_large:
+            return JsonResponse(
+                {"detail": "Request body is too large.", "code": "request_too_large"}, status=413
+            )
+        return await self.get_response(request)

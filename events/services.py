@@ -1,0 +1,149 @@
+"""Database writes and reads of the issuance flows: sessions (api.md §4), submission records
+and the UCI audit trail (rules-eu.md §9.4). Each function is one short unit of database work."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.functions import Now
+
+from coronacheck.db import run_db
+from events.decoding.base64rule import decode_base64
+from events.models import EventSubmission, IssuanceSession, UciAuditRecord
+from events.types import Holder
+
+
+@lru_cache(maxsize=4)
+def _key_from_file(path: str) -> bytes:
+    key = decode_base64(Path(path).read_text(encoding="ascii"))
+    if len(key) != 32:
+        raise ValueError("key file must hold base64 of 32 bytes")
+    return key
+
+
+def session_key(stoken: uuid.UUID) -> str:
+    """base64(HMAC-SHA256(SESSION_HMAC_KEY, 16 raw bytes of the UUID)) (api.md §4)."""
+    digest = hmac.new(_key_from_file(settings.SESSION_HMAC_KEY_FILE), stoken.bytes, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _session_create(key: str, value: str, seconds: int) -> None:
+    IssuanceSession.objects.create(
+        key=key,
+        value=value,
+        expires_at=ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField()),
+    )
+
+
+async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
+    """A fresh random stoken whose session holds the prepare-issue message (base64)."""
+    stoken = uuid.uuid4()
+    await run_db(_session_create, session_key(stoken), prepare_issue_message, settings.EXPIRATION_TIME_IN_SECONDS)
+    return stoken
+
+
+def _session_lookup(key: str) -> str | None:
+    return IssuanceSession.objects.filter(key=key, expires_at__gt=Now()).values_list("value", flat=True).first()
+
+
+async def session_lookup(*, stoken: uuid.UUID) -> str | None:
+    """The session's value without consuming it, or None when unknown or expired."""
+    return await run_db(_session_lookup, session_key(stoken))
+
+
+def _now_sql() -> str:
+    if connection.vendor == "sqlite":
+        return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')"
+    return "now()"
+
+
+def _session_consume(key: str) -> str | None:
+    table = IssuanceSession._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE key = %s AND expires_at > {_now_sql()} RETURNING value", [key]
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+async def session_consume(*, stoken: uuid.UUID) -> str | None:
+    """Atomically delete the session if it exists and has not expired; return its value."""
+    return await run_db(_session_consume, session_key(stoken))
+
+
+def _sessions_purge() -> int:
+    deleted, _ = IssuanceSession.objects.filter(expires_at__lte=Now()).delete()
+    return deleted
+
+
+async def sessions_purge() -> int:
+    return await run_db(_sessions_purge)
+
+
+def holder_pseudonym(holder: Holder | None) -> str:
+    """Keyed pseudonym of a holder for the submission record: no personal data is stored."""
+    if holder is None:
+        return ""
+    text = "\x1f".join(
+        [holder.first_name, holder.infix or "", holder.last_name, str(holder.birth_year),
+         str(holder.birth_month or ""), str(holder.birth_day or "")]
+    )
+    key = _key_from_file(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class UciRecord:
+    uci: str
+    provider_identifier: str
+    event_unique: str | None
+    key_usage: str
+    flow: str
+    expiration_time: datetime
+    issued_at: datetime
+
+
+@dataclass
+class SubmissionOutcome:
+    endpoint: str
+    created_at: datetime
+    status: int = 200
+    error_code: str = ""
+    providers: list[str] = field(default_factory=list)
+    event_counts: dict[str, int] = field(default_factory=dict)
+    domestic_issued: bool = False
+    eu_issued: int = 0
+    holder_pseudonym: str = ""
+    duration_ms: float = 0.0
+    downstream_ms: dict[str, float] = field(default_factory=dict)
+    print_client: str = ""
+    # The certificates the EU signer issued in this request; written to the audit trail.
+    ucis: list[UciRecord] = field(default_factory=list)
+
+
+def _records_write(outcome: SubmissionOutcome) -> None:
+    if outcome.ucis:
+        UciAuditRecord.objects.bulk_create([UciAuditRecord(**vars(record)) for record in outcome.ucis])
+    EventSubmission.objects.create(**{k: v for k, v in vars(outcome).items() if k != "ucis"})
+
+
+async def submission_record(*, outcome: SubmissionOutcome) -> None:
+    """Append the UCIs the EU signer issued (decision e) and the submission record, in one
+    transaction."""
+    await run_db(_submission_record_atomic, outcome)
+
+
+def _submission_record_atomic(outcome: SubmissionOutcome) -> None:
+    with transaction.atomic():
+        _records_write(outcome)

@@ -1,0 +1,181 @@
+"""Outbound HTTP for every downstream system: pooled async clients and one error mapping
+(signers.md §1, decisions c, f, p, v).
+
+One long-lived `httpx.AsyncClient` per downstream system *per event loop* (tests run a loop per
+test); `clients_close()` is called by the ASGI lifespan at shutdown. Every failure becomes one
+of the three `ServiceError`s of api.md §9; nothing of the downstream response is echoed or
+logged beyond its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import ssl
+import time
+import weakref
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from coronacheck import errors
+from coronacheck.jsonutil import dumps_bytes
+
+logger = logging.getLogger(__name__)
+
+SYSTEMS = ("domestic", "eu", "inge6", "rvig")
+
+# Per-request timings of downstream calls, in milliseconds (for the submission record).
+downstream_timings: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
+    "downstream_timings", default=None
+)
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+_ssl_contexts: dict[str, ssl.SSLContext] = {}
+
+
+def ssl_context_for(system: str) -> ssl.SSLContext:
+    """Verification is always on; built once per process (loading a bundle is expensive)."""
+    if system not in _ssl_contexts:
+        if system == "rvig":
+            context = ssl.create_default_context(cafile=settings.RVIG_CA_CERT_FILE or None)
+            if settings.RVIG_CERT_FILENAME:
+                context.load_cert_chain(settings.RVIG_CERT_FILENAME)
+        else:
+            context = ssl.create_default_context(cafile=settings.SIGNER_CA_CERT_FILE or None)
+        _ssl_contexts[system] = context
+    return _ssl_contexts[system]
+
+
+def _timeout(read: float | None = None) -> httpx.Timeout:
+    read = settings.HTTP_READ_TIMEOUT if read is None else read
+    return httpx.Timeout(
+        connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read, pool=settings.HTTP_POOL_TIMEOUT
+    )
+
+
+def _new_client(system: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=settings.HTTP_MAX_CONNECTIONS,
+        max_keepalive_connections=settings.HTTP_MAX_CONNECTIONS,
+        keepalive_expiry=30,
+    )
+    return httpx.AsyncClient(
+        verify=ssl_context_for(system), timeout=_timeout(), limits=limits, trust_env=False,
+        follow_redirects=False,
+    )
+
+
+def client_for(system: str) -> httpx.AsyncClient:
+    """The pooled client of `system` on the running event loop."""
+    loop = asyncio.get_running_loop()
+    per_loop = _clients.setdefault(loop, {})
+    client = per_loop.get(system)
+    if client is None or client.is_closed:
+        client = per_loop[system] = _new_client(system)
+    return client
+
+
+async def clients_close() -> None:
+    """Close the clients of the running loop (ASGI lifespan shutdown, test teardown)."""
+    loop = asyncio.get_running_loop()
+    for client in _clients.pop(loop, {}).values():
+        await client.aclose()
+
+
+def _is_nothing_sent(exc: Exception) -> bool:
+    """Connection refused or connect timeout: the request never left, so a retry is safe."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
+def map_transport_error(exc: Exception) -> errors.ServiceError:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.downstream_timeout()
+    return errors.downstream_unavailable()
+
+
+def map_status(status: int) -> errors.ServiceError:
+    if status in (429, 502, 503, 504):
+        return errors.downstream_unavailable()
+    return errors.downstream_bad_response()
+
+
+def _record_timing(system: str, started: float) -> float:
+    elapsed = (time.perf_counter() - started) * 1000
+    timings = downstream_timings.get()
+    if timings is not None:
+        timings[system] = round(timings.get(system, 0.0) + elapsed, 3)
+    return elapsed
+
+
+async def downstream_post(
+    system: str,
+    url: str,
+    *,
+    json: Any | None = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    read_timeout: float | None = None,
+    auth: tuple[str, str] | None = None,
+    status_errors: dict[int, Exception] | None = None,
+) -> httpx.Response:
+    """POST to a downstream system and return its 2xx response, or raise the mapped error.
+
+    JSON bodies are sent with `Content-Type: application/json` exactly (the domestic signer
+    refuses anything else). Retries once, without delay, only when nothing was sent.
+    """
+    client = client_for(system)
+    request_headers = dict(headers or {})
+    body = content
+    if json is not None:
+        body = dumps_bytes(json)
+        request_headers["Content-Type"] = "application/json"
+        request_headers.setdefault("Accept", "application/json")
+    timeout = _timeout(read_timeout) if read_timeout is not None else httpx.USE_CLIENT_DEFAULT
+    attempts = 1 + max(settings.HTTP_EXPONENTIAL_RETRIES, 0)
+    started = time.perf_counter()
+    for attempt in range(attempts):
+        try:
+            response = await client.post(
+                url, content=body, headers=request_headers, timeout=timeout,
+                auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT,
+            )
+            break
+        except httpx.HTTPError as exc:
+            if attempt + 1 < attempts and _is_nothing_sent(exc):
+                continue
+            elapsed = _record_timing(system, started)
+            logger.warning(
+                "downstream call failed",
+                extra={"downstream": system, "exception": type(exc).__name__, "duration_ms": round(elapsed, 1)},
+            )
+            raise map_transport_error(exc) from None
+    elapsed = _record_timing(system, started)
+    if not 200 <= response.status_code < 300:
+        logger.warning(
+            "downstream answered an error",
+            extra={"downstream": system, "status": response.status_code, "duration_ms": round(elapsed, 1)},
+        )
+        if status_errors and response.status_code in status_errors:
+            raise status_errors[response.status_code]
+        raise map_status(response.status_code)
+    return response
+
+
+async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool:
+    """A harmless connectivity check for `/health` and `check_signers`: any HTTP answer counts."""
+    try:
+        await asyncio.wait_for(client_for(system).get(url, timeout=timeout), timeout)
+    except (httpx.HTTPError, asyncio.TimeoutError, OSError):
+        return False
+    return True
+
+
+def invalid_response(system: str, reason: str) -> errors.ServiceError:
+    """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
+    logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
+    return errors.downstream_bad_response()

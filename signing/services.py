@@ -1,0 +1,128 @@
+"""Writes of the rule configuration: seeding, reset, validated changes and the version bump
+that makes every worker reload its snapshot (settings.md §1.4, §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from signing import models
+from signing.seed import RuleData, rule_data_from_folder
+from signing.validation import rule_constants_problems
+
+RULE_CONSTANT_FIELDS = tuple(
+    f.name for f in models.RuleConfiguration._meta.concrete_fields if f.name not in ("id", "updated_at")
+)
+
+
+class RuleChangeError(ValueError):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+def configuration_version_bump() -> None:
+    updated = models.ConfigurationVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    if not updated:
+        models.ConfigurationVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+
+
+def seed_rule_data_into(get_model: Callable[[str], Any], data: RuleData, *, replace: bool) -> None:
+    """Write rule data through `get_model(name)` (real or migration models)."""
+    HpkCode = get_model("HpkCode")
+    ValueSetEntry = get_model("ValueSetEntry")
+    RequiredDoses = get_model("RequiredDoses")
+    PartialDisclosureRule = get_model("PartialDisclosureRule")
+    if replace:
+        for model in (HpkCode, ValueSetEntry, RequiredDoses, PartialDisclosureRule):
+            model.objects.all().delete()
+    HpkCode.objects.bulk_create(
+        [HpkCode(code=c, vp=e.vp, mp=e.mp, ma=e.ma) for c, e in data.hpk_codes.items()]
+    )
+    entries = []
+    for kind, values in (
+        ("vaccine-mah-manf", data.vaccine_manufacturers),
+        ("vaccine-medicinal-product", data.vaccine_products),
+        ("test-type", data.test_types),
+    ):
+        entries += [ValueSetEntry(kind=kind, code=code, display=display[:200]) for code, display in values.items()]
+    ValueSetEntry.objects.bulk_create(entries)
+    RequiredDoses.objects.bulk_create([RequiredDoses(brand=b, doses=d) for b, d in data.required_doses.items()])
+    PartialDisclosureRule.objects.bulk_create(
+        [PartialDisclosureRule(initials=k, letters=v) for k, v in data.partial_disclosure.items()]
+    )
+
+
+def seed_folder_data() -> RuleData:
+    return rule_data_from_folder(Path(settings.RESOURCE_FOLDER), settings.HPK_MAPPING_FILE)
+
+
+@transaction.atomic
+def rules_seed_if_empty() -> bool:
+    """Seed the constants and rule data when the database has none (start-up, migrations)."""
+    created = False
+    if not models.RuleConfiguration.objects.filter(pk=1).exists():
+        models.RuleConfiguration.objects.create(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
+        created = True
+    if not models.HpkCode.objects.exists() and not models.ValueSetEntry.objects.exists():
+        seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=False)
+        created = True
+    if created:
+        configuration_version_bump()
+    return created
+
+
+@transaction.atomic
+def rules_reset() -> None:
+    """Restore the production defaults and the bundled rule data (`set_rules --reset`)."""
+    defaults = models.RuleConfiguration(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
+    defaults.save()
+    seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=True)
+    configuration_version_bump()
+
+
+@transaction.atomic
+def rule_configuration_update(changes: dict[str, Any]) -> models.RuleConfiguration:
+    """Apply validated changes to the rule constants; history is recorded by simple-history."""
+    unknown = sorted(set(changes) - set(RULE_CONSTANT_FIELDS))
+    if unknown:
+        raise RuleChangeError({name: "is not a business-rule setting" for name in unknown})
+    row = models.RuleConfiguration.objects.select_for_update().get(pk=1)
+    values = {name: getattr(row, name) for name in RULE_CONSTANT_FIELDS}
+    values.update(changes)
+    problems = rule_constants_problems(values)
+    if problems:
+        raise RuleChangeError(problems)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.save()
+    configuration_version_bump()
+    return row
+
+
+def print_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def print_token_create(*, client_name: str) -> tuple[models.PrintToken, str]:
+    """A new API token for a print-portal client; the key is returned once and stored hashed."""
+    if not client_name.strip():
+        raise ValueError("client name must not be empty")
+    key = secrets.token_urlsafe(32)
+    token = models.PrintToken.objects.create(
+        client_name=client_name.strip(), key_prefix=key[:8], key_hash=print_token_hash(key)
+    )
+    return token, key
+
+
+def print_token_revoke(*, token: models.PrintToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
