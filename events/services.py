@@ -91,6 +91,11 @@ async def sessions_purge() -> int:
     return await run_db(_sessions_purge)
 
 
+def sessions_purge_sync() -> int:
+    """Delete expired sessions (sync, for `manage.py purge_sessions`)."""
+    return _sessions_purge()
+
+
 def holder_pseudonym(holder: Holder | None) -> str:
     """Keyed pseudonym of a holder for the submission record: no personal data is stored."""
     if holder is None:
@@ -147,3 +152,15 @@ async def submission_record(*, outcome: SubmissionOutcome) -> None:
 def _submission_record_atomic(outcome: SubmissionOutcome) -> None:
     with transaction.atomic():
         _records_write(outcome)
+
+
+def submissions_purge_batch(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete up to `batch_size` submission records created before `before` (retention,
+    `manage.py purge_submissions`); returns how many were deleted. The UCI audit trail is kept."""
+    ids = list(
+        EventSubmission.objects.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
+    )
+    if not ids:
+        return 0
+    deleted, _ = EventSubmission.objects.filter(pk__in=ids).delete()
+    return deleted

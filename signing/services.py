@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -64,6 +65,19 @@ def seed_folder_data() -> RuleData:
     return rule_data_from_folder(Path(settings.RESOURCE_FOLDER), settings.HPK_MAPPING_FILE)
 
 
+RULE_HISTORY_MODELS = ("RuleConfiguration", "HpkCode", "ValueSetEntry", "RequiredDoses", "PartialDisclosureRule")
+
+
+def rule_history_baseline_ensure() -> None:
+    """Give rows written without history (the seed migration, bulk seeding) a first history entry,
+    so that the first change by staff shows old -> new in the change history."""
+    for name in RULE_HISTORY_MODELS:
+        model = getattr(models, name)
+        missing = list(model.objects.exclude(pk__in=model.history.values("id")))
+        if missing:
+            model.history.bulk_history_create(missing, default_change_reason="seed")
+
+
 @transaction.atomic
 def rules_seed_if_empty() -> bool:
     """Seed the constants and rule data when the database has none (start-up, migrations)."""
@@ -76,6 +90,7 @@ def rules_seed_if_empty() -> bool:
         created = True
     if created:
         configuration_version_bump()
+    rule_history_baseline_ensure()
     return created
 
 
@@ -86,6 +101,7 @@ def rules_reset() -> None:
     defaults.save()
     seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=True)
     configuration_version_bump()
+    rule_history_baseline_ensure()
 
 
 @transaction.atomic
@@ -94,6 +110,7 @@ def rule_configuration_update(changes: dict[str, Any]) -> models.RuleConfigurati
     unknown = sorted(set(changes) - set(RULE_CONSTANT_FIELDS))
     if unknown:
         raise RuleChangeError({name: "is not a business-rule setting" for name in unknown})
+    rule_history_baseline_ensure()
     row = models.RuleConfiguration.objects.select_for_update().get(pk=1)
     values = {name: getattr(row, name) for name in RULE_CONSTANT_FIELDS}
     values.update(changes)

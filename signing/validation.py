@@ -3,7 +3,8 @@ admin, `set_rules` and `check_config`. Pure functions: they return problems, the
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 POSITIVE_INTEGER_RULES = (
     "domestic_strip_validity_hours",

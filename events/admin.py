@@ -1,0 +1,117 @@
+"""Read-only admin of the submission records and of the UCI audit trail (rules-eu.md §9.4).
+
+Neither holds personal data (the holder pseudonym is not shown either). Both are append-only
+here: no adding, changing or deleting. Each list shows a count per day of the current selection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import HttpRequest, HttpResponse
+
+from events.models import EventSubmission, UciAuditRecord
+
+DAYS_SHOWN = 31
+
+
+def counts_per_day(queryset: QuerySet, field: str, *, days: int = DAYS_SHOWN) -> list[dict[str, Any]]:
+    """`[{"day": date, "count": n}]` for the most recent `days` days of `queryset`, newest first."""
+    return list(
+        queryset.order_by()
+        .annotate(day=TruncDate(field))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by("-day")[:days]
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    change_list_template = "admin/events/counts_change_list.html"
+    date_field = "created_at"
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["counts_per_day"] = counts_per_day(context["cl"].queryset, self.date_field)
+        return response
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """Submissions whose events came from a provider (the `providers` list)."""
+
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from signing.models import Provider
+
+        return [(p, p) for p in Provider.objects.values_list("identifier", flat=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(providers__contains=[self.value()])
+        return queryset
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("ok", "success (200)"), ("client", "refused (4xx)"), ("server", "failed (5xx)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        ranges = {"ok": (200, 299), "client": (400, 499), "server": (500, 599)}
+        if self.value() in ranges:
+            low, high = ranges[self.value()]
+            return queryset.filter(status__gte=low, status__lte=high)
+        return queryset
+
+
+@admin.register(EventSubmission)
+class EventSubmissionAdmin(ReadOnlyAdmin):
+    date_field = "created_at"
+    date_hierarchy = "created_at"
+    list_display = (
+        "created_at", "endpoint", "status", "error_code", "provider_list", "event_summary",
+        "domestic_issued", "eu_issued", "duration_ms", "print_client",
+    )
+    list_filter = ("endpoint", OutcomeFilter, "error_code", ProviderFilter, "domestic_issued", "print_client")
+    search_fields = ("error_code", "print_client")
+    fields = (
+        "created_at", "endpoint", "status", "error_code", "providers", "event_counts",
+        "domestic_issued", "eu_issued", "duration_ms", "downstream_ms", "print_client",
+    )
+
+    @admin.display(description="providers")
+    def provider_list(self, obj: EventSubmission) -> str:
+        return ", ".join(obj.providers or [])
+
+    @admin.display(description="events")
+    def event_summary(self, obj: EventSubmission) -> str:
+        return ", ".join(f"{kind} {n}" for kind, n in sorted((obj.event_counts or {}).items()))
+
+
+@admin.register(UciAuditRecord)
+class UciAuditRecordAdmin(ReadOnlyAdmin):
+    date_field = "issued_at"
+    date_hierarchy = "issued_at"
+    list_display = ("issued_at", "uci", "provider_identifier", "event_unique", "key_usage", "flow", "expiration_time")
+    list_filter = ("flow", "key_usage", "provider_identifier")
+    search_fields = ("=uci", "=event_unique")
+    fields = list_display

@@ -1,0 +1,86 @@
+"""`manage.py check_signers` against small HTTP peers on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+
+class Peer(BaseHTTPRequestHandler):
+    """Answers like the four downstream systems: prepare_issue, /health, anything else 404."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = json.loads(self.rfile.read(length))
+        if self.path == "/prepare_issue" and request.get("credentialAmount") == 1:
+            self._answer(200, {"issuerPkId": "TST-KEY-01", "issuerNonce": "bm9uY2U=", "credentialAmount": 1})
+        else:
+            self._answer(400, {"error": "bad"})
+
+    def do_GET(self) -> None:
+        self._answer(200 if self.path == "/health" else 404, {"status": "ok"})
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def peer():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def downstreams(settings, peer):
+    settings.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = peer + "/prepare_issue"
+    settings.EU_INTERNATIONAL_SIGNING_URL = peer + "/get_credential"
+    settings.INGE6_BSN_RETRIEVAL_URL = peer + "/bsn_attribute"
+    settings.RVIG_URL = peer + "/gba-v/online/lo3services/adhoc"
+    settings.RVIG_HEALTH_CHECK_BSN = ""
+    settings.DOMESTIC_NL_KEY_IDENTIFIER = ""
+    return settings
+
+
+def test_all_downstreams_answer(downstreams):
+    out = StringIO()
+    call_command("check_signers", "--timeout", "2", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["downstream", "target", "status", "latency", "detail"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"domestic", "eu", "inge6", "rvig"}
+    assert all("  ok  " in row and " ms" in row for row in rows.values())
+    assert "prepare_issue answered" in rows["domestic"] and "HTTP 200 (healthy)" in rows["eu"]
+
+
+def test_an_unreachable_downstream_fails_the_command(downstreams):
+    downstreams.EU_INTERNATIONAL_SIGNING_URL = "http://127.0.0.1:9/get_credential"
+    out = StringIO()
+    with pytest.raises(CommandError, match="downstream check failed: eu"):
+        call_command("check_signers", "--timeout", "2", stdout=out)
+    eu = next(line for line in out.getvalue().splitlines() if line.startswith("eu "))
+    assert "FAILED" in eu
+
+
+def test_a_bad_prepare_issue_answer_fails(downstreams, peer):
+    downstreams.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = peer + "/wrong"
+    out = StringIO()
+    with pytest.raises(CommandError, match="domestic"):
+        call_command("check_signers", stdout=out)
+    assert "downstream_bad_response" in out.getvalue()
