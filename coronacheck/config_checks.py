@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -190,11 +189,11 @@ def _is_ca(cert: x509.Certificate) -> bool:
 
 def database_config_problems() -> list[str]:
     """Rule constants, rule data and provider registry in the database (seeded when empty)."""
+    from signing import models
     from signing.providers import provider_problems
+    from signing.selectors import rule_configuration_from_models
     from signing.services import rules_seed_if_empty
     from signing.validation import rule_constants_problems, rule_data_problems
-    from signing import models
-    from signing.selectors import rule_configuration_from_models
 
     problems: list[str] = []
     rules_seed_if_empty()

@@ -8,14 +8,16 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable
+from typing import Any
 
 from coronacheck import errors
 from events.decoding.base64rule import decode_base64
 from events.intake import IntakeResult, events_intake
+from events.rules.config import credential_amount
 from events.rules.domestic import DomesticIssuance, domestic_issuance, domestic_print_attributes
 from events.rules.eu import EuMessage, eu_messages, eu_print_message
 from events.services import (
@@ -27,7 +29,6 @@ from events.services import (
     session_lookup,
     submission_record,
 )
-from events.rules.config import credential_amount
 from signing import clients
 from signing.http import downstream_timings
 from signing.selectors import ConfigSnapshot, config_snapshot_get
@@ -44,10 +45,12 @@ async def issuance_prepare() -> dict[str, str]:
 
 
 def issue_commitment_message_decode(text: str) -> dict[str, Any]:
-    """The ICM must be base64 of a UTF-8 JSON object (api.md §5 step 5)."""
+    """The ICM must be base64 of a UTF-8 JSON object (api.md §5 step 5); one that could not be
+    sent on as UTF-8 JSON (a lone surrogate escape such as "\\ud800") is refused here too."""
     try:
         value = json.loads(decode_base64(text).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         value = None
     if not isinstance(value, dict):
         raise errors.ServiceError(

@@ -56,3 +56,15 @@ class UciAuditRecord(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         verbose_name = "UCI audit record"
+
+
+class RateLimitCounter(models.Model):
+    """A fixed-window request counter per client, shared by every worker process
+    (`coronacheck.ratelimit`). `client` is a keyed hash of the address, never the address."""
+
+    client = models.CharField(max_length=64)
+    window_start = models.BigIntegerField(db_index=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "window_start"], name="ratelimit_client_window")]

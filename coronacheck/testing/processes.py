@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ def wait_for_port(port: int, *, timeout: float = 20.0, process: subprocess.Popen
 class ManagedProcess:
     process: subprocess.Popen
     ports: dict[str, int] = field(default_factory=dict)
+    stderr_file: typing.IO[bytes] | None = None
 
     def url(self, name: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
@@ -49,6 +52,12 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.stderr_file is not None and not self.stderr_file.closed:
+            from coronacheck.testing import logcheck
+
+            self.stderr_file.seek(0)
+            logcheck.scan_text(self.stderr_file.read().decode(errors="replace"), "subprocess stderr")
+            self.stderr_file.close()
         return self.process.returncode
 
 
@@ -58,18 +67,24 @@ def start_manage_command(args: list[str], ports: dict[str, int], *, env: dict[st
     environment = dict(os.environ)
     environment["DJANGO_SETTINGS_MODULE"] = settings_module
     environment.update(env or {})
+    # stderr goes to a file, not a pipe: nobody drains a pipe, and a child that logs more than the
+    # pipe buffer (e.g. tracebacks of aborted connections) would block on its next write.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],
-        cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
         for port in ports.values():
             wait_for_port(port, process=process)
     except Exception:
         process.kill()
-        _, err = process.communicate()
+        process.wait()
+        log.seek(0)
+        err = log.read()
+        log.close()
         raise RuntimeError(f"{args[0]} did not start: {err.decode(errors='replace')[-2000:]}") from None
-    return ManagedProcess(process=process, ports=ports)
+    return ManagedProcess(process=process, ports=ports, stderr_file=log)
 
 
 def start_reference_signers(*, extra: list[str] | None = None, key_folder: str | None = None) -> ManagedProcess:
