@@ -1,5 +1,9 @@
 """Request-level concerns of the API (api.md §1): request id, body size limit, the 307 for a
-missing trailing slash, and structured access logs without personal data."""
+missing trailing slash, and structured access logs without personal data.
+
+Also the two lists that shape the lean API handler (`coronacheck.asgi.ApiHandler`, issue
+"Performance"): middleware that only the admin needs, and middleware whose hooks do no I/O and
+so can run inline in the event loop rather than in a thread per hook."""
 
 from __future__ import annotations
 
@@ -78,3 +82,49 @@ class ApiMiddleware:
                 {"detail": "Request body is too large.", "code": "request_too_large"}, status=413
             )
         return await self.get_response(request)
+
+
+# Sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
+# leaves them out (API views are CSRF-exempt and use neither sessions nor users).
+ADMIN_ONLY_MIDDLEWARE = frozenset(
+    {
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "simple_history.middleware.HistoryRequestMiddleware",
+    }
+)
+# Security headers, Content-Length and X-Frame-Options: hooks without I/O, run inline.
+INLINE_MIDDLEWARE = frozenset(
+    {
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    }
+)
+
+
+class InlineHooks:
+    """Runs a `MiddlewareMixin`'s `process_request` and `process_response` in the event loop.
+
+    Django calls both through `sync_to_async` for async requests (a thread hop each); for the
+    `INLINE_MIDDLEWARE`, which only read settings and headers, that hop is pure overhead. The
+    order of calls is that of `MiddlewareMixin.__acall__`."""
+
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, middleware_class, get_response) -> None:
+        self.middleware = middleware_class(get_response)
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request) -> HttpResponse:
+        response = None
+        if hasattr(self.middleware, "process_request"):
+            response = self.middleware.process_request(request)
+        response = response or await self.get_response(request)
+        if hasattr(self.middleware, "process_response"):
+            response = self.middleware.process_response(request, response)
+        return response

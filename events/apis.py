@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timezone
 from typing import Any
 
-from adrf.views import APIView
+from adrf.views import APIView as AdrfAPIView
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -32,6 +34,36 @@ def body_json(request: Request) -> Any:
     except RequestDataTooBig:
         raise errors.ServiceError(413, "request_too_large", "Request body is too large.") from None
     return json_body_parse(raw, max_depth=settings.REQUEST_MAX_JSON_DEPTH)
+
+
+class APIView(AdrfAPIView):
+    """adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
+    permission and throttle checks) runs inline rather than through `sync_to_async`, a thread
+    hop per request (issue "Performance"). The API configures none of those classes, so
+    `initial()` does no I/O; a view that adds any gets adrf's behaviour back."""
+
+    async def async_dispatch(self, request, *args, **kwargs):
+        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+            return await super().async_dispatch(request, *args, **kwargs)
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            if request.method.lower() in self.http_method_names:
+                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, *args, **kwargs)
+            else:  # 405 and OPTIONS: as adrf does
+                response = await sync_to_async(handler)(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
 
 
 # --- OpenAPI shapes (documentation only; validation is in events.requests and events.decoding) ---
@@ -63,6 +95,7 @@ ERRORS = {
     401: OpenApiResponse(UpstreamErrorSerializer),
     413: OpenApiResponse(ErrorSerializer),
     422: OpenApiResponse(UpstreamErrorSerializer),
+    429: OpenApiResponse(ErrorSerializer, description="rate_limited (per-client limit, with Retry-After)"),
     502: OpenApiResponse(ErrorSerializer),
     503: OpenApiResponse(ErrorSerializer),
     504: OpenApiResponse(ErrorSerializer),
@@ -96,7 +129,7 @@ class PrepareIssueApi(APIView):
                 "PrepareIssueResponse",
                 {"stoken": serializers.UUIDField(), "prepareIssueMessage": serializers.CharField()},
             ),
-            **{k: v for k, v in ERRORS.items() if k >= 500},
+            **{k: v for k, v in ERRORS.items() if k >= 500 or k == 429},
         },
     )
     async def post(self, request: Request) -> Response:
@@ -198,7 +231,7 @@ class AccessTokensApi(APIView):
                  "event": serializers.CharField()},
                 many=True,
             ),
-            **{k: v for k, v in ERRORS.items() if k in (401, 502, 503, 504)},
+            **{k: v for k, v in ERRORS.items() if k in (401, 429, 502, 503, 504)},
         },
     )
     async def post(self, request: Request) -> Response:
@@ -208,12 +241,13 @@ class AccessTokensApi(APIView):
         return Response(await access_tokens_issue(authorization=request.headers.get("Authorization"), now=now))
 
 
+DOCUMENTATION_RESPONSES = {200: None, **{k: ERRORS[k] for k in (413, 422, 429)}}
 PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True,
                           "required": ["protocolVersion", "providerIdentifier"]}
 
 
 class DataProviderEventsResultApi(APIView):
-    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses={200: None, 422: ERRORS[422]},
+    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
                    description="Validates a protocol 3.0 provider result (events.md §4); answers null.")
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="3.0")
@@ -221,7 +255,7 @@ class DataProviderEventsResultApi(APIView):
 
 
 class V2EventApi(APIView):
-    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses={200: None, 422: ERRORS[422]},
+    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
                    description="Validates a protocol 2.0 provider result (events.md §5); answers null.")
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="2.0")

@@ -2,7 +2,11 @@
 (signers.md §1, decisions c, f, p, v).
 
 One long-lived `httpx.AsyncClient` per downstream system *per event loop* (tests run a loop per
-test); `clients_close()` is called by the ASGI lifespan at shutdown. Every failure becomes one
+test); `clients_close()` is called by the ASGI lifespan at shutdown. The clients keep the httpx
+API on an aiohttp transport (`httpx-aiohttp`): httpx's own transport costs milliseconds of CPU
+per call under concurrency (issue "Performance", benchmarks/PROFILE.md). That transport maps
+aiohttp's exceptions coarsely (a server disconnect or a refused connection becomes
+`ConnectTimeout`), so `failure_kind` classifies failures by the aiohttp exception itself. Every failure becomes one
 of the three `ServiceError`s of api.md §9; nothing of the downstream response is echoed or
 logged beyond its status.
 """
@@ -17,8 +21,11 @@ import time
 import weakref
 from typing import Any
 
+import aiohttp
 import httpx
 from django.conf import settings
+from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
 
 from coronacheck import errors
 from coronacheck.jsonutil import dumps_bytes
@@ -53,20 +60,39 @@ def ssl_context_for(system: str) -> ssl.SSLContext:
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
     read = settings.HTTP_READ_TIMEOUT if read is None else read
+    # aiohttp's "connect" timeout (which the transport sets from `pool`) covers both the wait for
+    # a pooled connection and opening a new one; `connect` alone bounds the TCP/TLS handshake.
     return httpx.Timeout(
-        connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read, pool=settings.HTTP_POOL_TIMEOUT
+        connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read,
+        pool=settings.HTTP_POOL_TIMEOUT + settings.HTTP_CONNECT_TIMEOUT,
     )
+
+
+class _Transport(AiohttpTransport):
+    """Sends the header names as httpx built them (its `Headers.items()` would lowercase them)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers = request.headers
+        request.headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw)
+        try:
+            return await super().handle_async_request(request)
+        finally:
+            request.headers = headers
 
 
 def _new_client(system: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(
-        max_connections=settings.HTTP_MAX_CONNECTIONS,
-        max_keepalive_connections=settings.HTTP_MAX_CONNECTIONS,
-        keepalive_expiry=30,
-    )
+
+    def session() -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop. httpx sets every header itself; aiohttp
+        # would add `Content-Type: application/octet-stream` to a POST without a body.
+        connector = aiohttp.TCPConnector(
+            limit=settings.HTTP_MAX_CONNECTIONS, keepalive_timeout=30, ssl=ssl_context_for(system)
+        )
+        return aiohttp.ClientSession(connector=connector, skip_auto_headers=("Content-Type",))
+
+    transport = _Transport(verify=ssl_context_for(system), trust_env=False, client=session)
     return httpx.AsyncClient(
-        verify=ssl_context_for(system), timeout=_timeout(), limits=limits, trust_env=False,
-        follow_redirects=False,
+        transport=transport, timeout=_timeout(), trust_env=False, follow_redirects=False,
     )
 
 
@@ -87,13 +113,37 @@ async def clients_close() -> None:
         await client.aclose()
 
 
+NOTHING_SENT, TIMEOUT, UNAVAILABLE = "nothing sent", "timeout", "unavailable"
+
+
+def failure_kind(exc: Exception) -> str:
+    """Classify a transport failure by the aiohttp exception behind it (or httpx's own):
+
+    - nothing sent: no connection could be made (refused, DNS, TLS handshake, connect or pool
+      timeout), so a retry is safe; it maps to 503, or 504 when it was a timeout;
+    - timeout: the request may have been sent (read timeout): 504, no retry;
+    - unavailable: the server disconnected or sent a broken response: 503, no retry.
+    """
+    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(cause, aiohttp.ConnectionTimeoutError):
+        return NOTHING_SENT
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return NOTHING_SENT
+    if isinstance(cause, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout)):
+        return TIMEOUT
+    if cause is exc and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return NOTHING_SENT
+    return UNAVAILABLE
+
+
 def _is_nothing_sent(exc: Exception) -> bool:
     """Connection refused or connect timeout: the request never left, so a retry is safe."""
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    return failure_kind(exc) == NOTHING_SENT
 
 
 def map_transport_error(exc: Exception) -> errors.ServiceError:
-    if isinstance(exc, httpx.TimeoutException):
+    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(cause, (asyncio.TimeoutError, httpx.TimeoutException)):
         return errors.downstream_timeout()
     return errors.downstream_unavailable()
 
@@ -170,7 +220,7 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
     """A harmless connectivity check for `/health` and `check_signers`: any HTTP answer counts."""
     try:
         await asyncio.wait_for(client_for(system).get(url, timeout=timeout), timeout)
-    except (httpx.HTTPError, asyncio.TimeoutError, OSError):
+    except (TimeoutError, httpx.HTTPError, OSError):
         return False
     return True
 

@@ -8,10 +8,10 @@ request takes one snapshot when it starts and uses it throughout (decision w).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -139,7 +139,7 @@ def config_cache_clear() -> None:
 
 async def providers_for_tokens() -> list[models.Provider]:
     """Providers that receive access tokens, in registry order (access-tokens.md §1, §5)."""
-    providers = [p async for p in models.Provider.objects.filter(tokens_enabled=True)]
+    providers = await run_db(lambda: list(models.Provider.objects.filter(tokens_enabled=True)))
     providers.sort(key=lambda p: (p.position is None, p.position or 0, p.identifier))
     return providers
 

@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from events.models import EventSubmission, IssuanceSession, UciAuditRecord
-from events.tests.conftest import negative_test, result, signer_behaviour, structural_icm, vaccination
+from events.tests.conftest import negative_test, result, signer_behaviour, structural_icm
 from signing.reference.verifier import trust_list_from_public_keys, verify_hc1
 
 pytestmark = pytest.mark.django_db(transaction=True)

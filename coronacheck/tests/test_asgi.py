@@ -1,0 +1,72 @@
+"""The ASGI entry point: API paths go through the lean `ApiHandler`, which must answer exactly as
+Django's full handler does (same status, headers and body), only without thread hops."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.test import override_settings
+
+from coronacheck import asgi
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def call(app, method: str, path: str, body: bytes = b"", headers: tuple = ()) -> tuple[int, dict, bytes]:
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"localhost"), (b"x-request-id", b"test-request"), *headers],
+        "client": ("127.0.0.1", 50000), "server": ("localhost", 80),
+    }
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop()
+        await asyncio.sleep(3600)  # the client stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers_out = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], headers_out, content
+
+
+def test_api_paths_take_the_lean_handler():
+    assert {"/health", "/app/print/", "/app/credentials/", "/app/prepare_issue/"} <= asgi.API_PATHS
+    assert "/admin/" not in asgi.API_PATHS and "/openapi.json" not in asgi.API_PATHS
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("GET", "/health", b""), ("POST", "/app/print/", b'{"events": []}'), ("POST", "/app/credentials/", b"{")],
+)
+async def test_the_lean_handler_answers_as_the_full_handler(method, path, body):
+    headers = ((b"content-type", b"application/json"),)
+    lean = await call(asgi.application, method, path, body, headers)
+    full = await call(asgi.django_application, method, path, body, headers)
+    assert lean[0] == full[0]
+    assert lean[1] == full[1]
+    assert "x-content-type-options" in lean[1] and lean[1]["x-frame-options"] == "DENY"
+    assert lean[1]["content-length"] == str(len(lean[2]))
+    if path != "/health":  # the health body carries no timing, but keep it simple: compare the rest
+        assert lean[2] == full[2]
+
+
+async def test_other_paths_keep_the_full_stack():
+    status, headers, _ = await call(asgi.application, "POST", "/app/print", b"{}")
+    assert status == 307 and headers["location"] == "/app/print/"
+    status, _, _ = await call(asgi.application, "GET", "/admin/login/")
+    assert status == 200
+
+
+def test_a_sync_only_middleware_is_refused_by_the_lean_handler():
+    with override_settings(MIDDLEWARE=["django.middleware.gzip.GZipMiddleware"]):
+        with pytest.raises(TypeError, match="GZipMiddleware"):
+            asgi.ApiHandler()
