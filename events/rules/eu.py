@@ -17,7 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
+from rfc3339_validator import validate_rfc3339
 
 from events.decoding.normalise import eu_dob, normalize
 from events.rules.config import RuleConfig
@@ -52,10 +54,23 @@ MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2099
 KEY_USAGE = {"vaccination": "vaccination", "negativetest": "test", "positivetest": "recovery", "recovery": "recovery"}
 
 DCC_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "signing" / "resources" / "DCC.combined-schema-1.3.0.json"
+DCC_SCHEMA = json.loads(DCC_SCHEMA_PATH.read_text(encoding="utf-8"))
+# The reference validator (draft 2020-12 with date and date-time format checks); used to name the
+# failing schema path, and by the tests that check the compiled validator against it.
 DCC_VALIDATOR = jsonschema.Draft202012Validator(
-    json.loads(DCC_SCHEMA_PATH.read_text(encoding="utf-8")),
-    format_checker=jsonschema.FormatChecker(formats=("date", "date-time")),
+    DCC_SCHEMA, format_checker=jsonschema.FormatChecker(formats=("date", "date-time"))
 )
+
+
+def _is_date(value: str) -> bool:
+    try:
+        return len(value) == 10 and date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+# The hot path: the same schema compiled to Python code (about 20 times faster than walking it).
+_dcc_schema_check = fastjsonschema.compile(DCC_SCHEMA, formats={"date": _is_date, "date-time": validate_rfc3339})
 
 
 class DccNotBuildable(Exception):
@@ -223,10 +238,14 @@ def dcc_entry(event: Event, config: RuleConfig, uci: str) -> tuple[str, dict[str
 
 def check_dcc_schema(dcc: dict[str, Any]) -> None:
     """Decision x: the DCC must validate against schema 1.3.0; the failure names the schema path only."""
+    try:
+        _dcc_schema_check(dcc)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
     error = jsonschema.exceptions.best_match(DCC_VALIDATOR.iter_errors(dcc))
-    if error is not None:
-        path = "/".join(str(part) for part in error.absolute_schema_path)
-        raise DccNotBuildable(f"DCC fails the schema at {path}")
+    path = "/".join(str(part) for part in error.absolute_schema_path) if error is not None else "?"
+    raise DccNotBuildable(f"DCC fails the schema at {path}")
 
 
 def build_dcc(event: Event, config: RuleConfig, uci: str) -> dict[str, Any]:
