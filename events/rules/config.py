@@ -8,9 +8,9 @@ request and used for both computations (decision w). Loading it from the databas
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ deep-copied (rules-domestic.md preamble) and nothing here does I/O.
 
 from __future__ import annotations
 
-import copy
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -242,7 +241,7 @@ def domestic_issuance(
     """
     if not config.domestic_nl_dynamic_signer_enabled:
         return None
-    origins = domestic_origins(copy.deepcopy(events), config=config, now=now)
+    origins = domestic_origins(events, config=config, now=now)
     if not origins:
         return None
     strips = create_strips(contiguous_blocks(origins), config=config, now=now, randint=randint)
@@ -281,7 +280,7 @@ def domestic_print_attributes(events: list[Event], *, config: RuleConfig, now: d
     """§7 steps 1–4: the paper-proof attributes of the last remaining event, or None."""
     if not config.domestic_nl_print_signer_enabled or not events:
         return None
-    remaining = distill(copy.deepcopy(events), config=config, now=now)
+    remaining = distill(events, config=config, now=now)
     if not remaining or not is_print_eligible(remaining):
         return None
     if len(remaining) > 1:

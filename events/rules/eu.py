@@ -7,7 +7,6 @@ deep-copied; the DCC schema is loaded once at import. Warnings never contain per
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import uuid
@@ -124,7 +123,7 @@ def eu_pre_filter(events: list[Event], config: RuleConfig) -> list[Event]:
 
 def eu_events(events: list[Event], *, config: RuleConfig, now: datetime) -> list[Event]:
     """§2: pre-filter, then the distillation pipeline (incomplete vaccinations are kept)."""
-    return distill(eu_pre_filter(copy.deepcopy(events), config), config=config, now=now)
+    return distill(eu_pre_filter(events, config), config=config, now=now)
 
 
 # --- §4 DCC construction -------------------------------------------------------------------------

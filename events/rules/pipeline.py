@@ -8,14 +8,13 @@ function named after it. Also the event time helpers (events.md §11) and dedupl
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from events.rules.config import RuleConfig
-from events.types import Event, NegativeTest, PositiveTest, Recovery, Vaccination
+from events.types import Event, NegativeTest, PositiveTest, Recovery, Vaccination, events_copy
 
 logger = logging.getLogger(__name__)
 
@@ -358,12 +357,13 @@ def evaluate_cross_type_events(events: list[Event]) -> list[Event]:
 
 
 def distill(events: list[Event], *, config: RuleConfig, now: datetime) -> list[Event]:
-    """Run steps 1–7 of rules-domestic.md §1 on a deep copy of `events`.
+    """Run steps 1–7 of rules-domestic.md §1 on a deep copy of `events` (each computation, domestic
+    or EU, works on its own copy).
 
     The result holds at most one event of each kind, ordered vaccination, positive test, negative
     test, recovery.
     """
-    result = copy.deepcopy(events)
+    result = events_copy(events)
     result = remove_ineligible_events(result, config)
     result = enrich_from_hpk(result, config)
     result = set_missing_doses(result, config)
