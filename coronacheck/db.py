@@ -8,7 +8,8 @@ a signer (issue "Performance"). An unreachable database becomes 503 `storage_una
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
 from asgiref.sync import sync_to_async

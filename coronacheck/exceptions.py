@@ -20,7 +20,8 @@ def error_response_parts(exc: BaseException) -> tuple[int, dict[str, Any], dict[
     """Status, body and extra headers for any exception; unknown ones become 500 internal_error."""
     if isinstance(exc, _KNOWN):
         logger.info("request failed", extra={"status": exc.status, "code": exc.code})
-        headers = {"WWW-Authenticate": "Token"} if getattr(exc, "code", "") in ("not_authenticated", "authentication_failed") else {}
+        token_error = getattr(exc, "code", "") in ("not_authenticated", "authentication_failed")
+        headers = {"WWW-Authenticate": "Token"} if token_error else {}
         return exc.status, exc.body(), headers
     if isinstance(exc, drf_exceptions.MethodNotAllowed):
         return 405, {"detail": "Method not allowed."}, {}

@@ -35,8 +35,8 @@ class TemporaryRedirect(HttpResponseRedirect):
     status_code = 307
 
 
-class ApiMiddleware:
-    """Async-only middleware, so that API requests never hop to a thread here."""
+class AsyncMiddleware:
+    """Base of this project's middleware: async-only, so that API requests never hop to a thread."""
 
     async_capable = True
     sync_capable = False
@@ -45,6 +45,10 @@ class ApiMiddleware:
         self.get_response = get_response
         if iscoroutinefunction(self.get_response):
             markcoroutinefunction(self)
+
+
+class ApiMiddleware(AsyncMiddleware):
+    """Request id, access log, the 307 for a missing slash and the body size limit."""
 
     async def __call__(self, request) -> HttpResponse:
         request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex

@@ -23,13 +23,13 @@ import random
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 
 from coronacheck import errors
 from coronacheck.db import run_db
+from coronacheck.middleware import AsyncMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +94,8 @@ def rate_limited_response(retry_after: int) -> JsonResponse:
     return response
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(AsyncMiddleware):
     """Async-only, placed right after `ApiMiddleware` (request id and access log)."""
-
-    async_capable = True
-    sync_capable = False
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(self.get_response):
-            markcoroutinefunction(self)
 
     async def __call__(self, request) -> HttpResponse:
         limit = settings.RATE_LIMIT_REQUESTS

@@ -106,7 +106,7 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[flo
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
     body = _axes(maximum, labels, unit, width=WIDTH, height=HEIGHT)
-    for s, (name, line) in enumerate(series.items()):
+    for s, line in enumerate(series.values()):
         colour = PALETTE[s % len(PALETTE)]
         segments: list[list[tuple[float, float]]] = [[]]
         for i, value in enumerate(line):

@@ -100,11 +100,16 @@ async def _gather_all(calls: list[Awaitable[Any]]) -> list[Any]:
     return await asyncio.gather(*calls, return_exceptions=True)
 
 
-def _first_failure(results: list[Any]) -> BaseException | None:
+def _signed_accounted(outcome: SubmissionOutcome, results: list[Any], *, flow: str, now: datetime) -> list[SignedEu]:
+    """Put every certificate the EU signer issued into the audit trail, even when another call
+    failed (rules-eu.md §9.4); then fail with the first failure in call order (signers.md §1)."""
+    signed = [result for result in results if isinstance(result, SignedEu)]
+    outcome.ucis = _uci_records(signed, flow=flow, now=now)
+    outcome.eu_issued = len(signed)
     for result in results:
         if isinstance(result, BaseException):
-            return result
-    return None
+            raise result
+    return signed
 
 
 @asynccontextmanager
@@ -177,13 +182,7 @@ async def credentials_issue(
         calls.extend(_sign_eu(message) for message in messages)
         results = await _gather_all(calls)
 
-        eu_results = results[1:] if domestic is not None else results
-        signed = [r for r in eu_results if isinstance(r, SignedEu)]
-        outcome.ucis = _uci_records(signed, flow="app", now=now)
-        outcome.eu_issued = len(signed)
-        failure = _first_failure(results)
-        if failure is not None:
-            raise failure
+        signed = _signed_accounted(outcome, results, flow="app", now=now)
         outcome.domestic_issued = domestic is not None
         return {
             "domesticGreencard": None
@@ -211,12 +210,7 @@ async def print_proof_issue(*, blobs: list[dict[str, str]], now: datetime, print
             calls.append(_sign_eu(message))
         results = await _gather_all(calls)
 
-        signed = [r for r in results if isinstance(r, SignedEu)]
-        outcome.ucis = _uci_records(signed, flow="print", now=now)
-        outcome.eu_issued = len(signed)
-        failure = _first_failure(results)
-        if failure is not None:
-            raise failure
+        signed = _signed_accounted(outcome, results, flow="print", now=now)
         outcome.domestic_issued = attributes is not None
         return {
             "domestic": None if attributes is None else {"attributes": attributes, "qr": results[0]},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal, Union
+from typing import Literal
 
 EventType = Literal["vaccination", "negativetest", "positivetest", "recovery"]
 EVENT_TYPES: tuple[str, ...] = ("vaccination", "negativetest", "positivetest", "recovery")
@@ -78,7 +78,7 @@ class Recovery:
     country: str = "NL"
 
 
-Payload = Union[Vaccination, NegativeTest, PositiveTest, Recovery]
+Payload = Vaccination | NegativeTest | PositiveTest | Recovery
 
 
 @dataclass

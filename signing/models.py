@@ -52,7 +52,8 @@ class RuleConfiguration(models.Model):
     eu_recovery_test_types = models.JSONField(
         default=list, help_text='JSON list of positive-test types that yield an EU recovery, e.g. ["LP6464-4"].')
     eu_international_override_tc = models.CharField(
-        max_length=80, blank=True, default="", help_text="Replaces the test centre of every EU test DCC; empty = the provider's facility.")
+        max_length=80, blank=True, default="",
+        help_text="Replaces the test centre of every EU test DCC; empty = the provider's facility.")
     deduplication_margin = models.PositiveIntegerField(
         default=2, help_text="Days within which two similar events are the same event.")
     cms_signing_time_skew_seconds = models.PositiveIntegerField(

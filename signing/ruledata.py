@@ -146,7 +146,9 @@ def rule_data_current() -> RuleData:
     )
 
 
-def _apply(queryset: django_models.QuerySet, key: str, wanted: dict[Any, dict[str, Any]], create: Callable[..., Any]) -> ListChange:
+def _apply(
+    queryset: django_models.QuerySet, key: str, wanted: dict[Any, dict[str, Any]], create: Callable[..., Any]
+) -> ListChange:
     """Make the rows of `queryset` (keyed by field `key`) equal `wanted`; saves one row at a time so
     that simple-history records each change."""
     added = changed = removed = 0

@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 
 from coronacheck import asgi
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 

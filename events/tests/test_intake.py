@@ -8,7 +8,6 @@ import json
 import string
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import json5
@@ -19,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coronacheck.errors import RequestValidationError, ServiceError, UpstreamError
+from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
 from events.decoding.cms import CertificateEntry, ProviderTrust
 from events.intake import (
     IntakeResult,
@@ -28,7 +28,6 @@ from events.intake import (
 )
 from events.types import Event, Holder, NegativeTest
 from signing.testprovider import TestSigner, create_test_ca, make_blob
-from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
 
 REFERENCE = SHARED_REFERENCE / "events"
 NOW = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
@@ -283,7 +282,8 @@ def test_v2_result_is_upgraded_and_29_february_is_accepted() -> None:
 def test_v2_30_february_is_rejected() -> None:
     with pytest.raises(ServiceError) as raised:
         intake([signed(v2("30", "2"))])
-    assert (raised.value.code, raised.value.loc) == ("invalid_birth_date", ["events", 0, "payload", "result", "holder", "birthDay"])
+    expected_loc = ["events", 0, "payload", "result", "holder", "birthDay"]
+    assert (raised.value.code, raised.value.loc) == ("invalid_birth_date", expected_loc)
 
 
 def test_v2_and_v3_of_the_same_holder_are_consistent() -> None:

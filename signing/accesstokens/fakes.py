@@ -147,7 +147,7 @@ def rvig_response(person: tuple[str, str, str] | None, *, code: str = "0", lette
     else:
         elements = "".join(
             f"<ns2:item><ns2:nummer>{number}</ns2:nummer><ns2:waarde>{escape(value)}</ns2:waarde></ns2:item>"
-            for number, value in zip(("210", "240", "310"), person)
+            for number, value in zip(("210", "240", "310"), person, strict=True)
         )
         lists = (
             "<persoonslijsten><ns2:item><ns2:categoriestapels><ns2:item><ns2:categorievoorkomens><ns2:item>"

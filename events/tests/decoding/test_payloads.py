@@ -6,12 +6,12 @@ import copy
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from coronacheck.errors import RequestValidationError, ServiceError
+from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
 from events.decoding.payloads import (
     detect_protocol,
     upgrade,
@@ -19,7 +19,6 @@ from events.decoding.payloads import (
     validate_structure,
 )
 from events.types import Holder, NegativeTest, PositiveTest, Recovery, Vaccination
-from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
 
 REFERENCE = SHARED_REFERENCE / "events"
 PREFIX = ["body", 0, "payload"]
@@ -292,7 +291,8 @@ DELETE = object()
         (["events", 0, "vaccination", "completedByMedicalStatement"], 2, None, "type_error.bool"),
         (["events", 1, "negativetest", "sampleDate"], "2021-05-27", "invalid datetime format", "value_error.datetime"),
         (["events", 1, "negativetest", "sampleDate"], "2021-05-27T25:00:00Z", "invalid datetime format", "value_error.datetime"),
-        (["events", 1, "negativetest", "sampleDate"], "2021-05-27T10:00:00+24:00", "invalid datetime format", "value_error.datetime"),
+        (["events", 1, "negativetest", "sampleDate"], "2021-05-27T10:00:00+24:00", "invalid datetime format",
+         "value_error.datetime"),
         (["events", 1, "negativetest", "sampleDate"], 1622525000, "invalid datetime format", "value_error.datetime"),
         (["events", 1, "negativetest", "negativeResult"], DELETE, "field required", "value_error.missing"),
         (["events", 1, "negativetest", "facility"], DELETE, "field required", "value_error.missing"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 # The shared reference data (outside the repository); override with CORONACHECK_REFERENCE.
 from coronacheck.testing.reference import REFERENCE
+
 UPSTREAM_KEYS = REFERENCE / "keys" / "upstream"
 EVENTS = REFERENCE / "events"
 RVIG = REFERENCE / "rvig"

@@ -27,7 +27,8 @@ def test_command_has_operator_help(name):
 def test_help_runs_as_a_real_process():
     project = Path(__file__).resolve().parents[3]
     result = subprocess.run(
-        [sys.executable, "manage.py", "set_rules", "--help"], cwd=project, capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", "set_rules", "--help"],
+        cwd=project, capture_output=True, text=True, timeout=60, check=False,
         env={"DJANGO_SETTINGS_MODULE": "coronacheck.settings_test", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
