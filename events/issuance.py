@@ -46,10 +46,11 @@ async def issuance_prepare() -> dict[str, str]:
 
 def issue_commitment_message_decode(text: str) -> dict[str, Any]:
     """The ICM must be base64 of a UTF-8 JSON object (api.md §5 step 5); one that could not be
-    sent on as UTF-8 JSON (a lone surrogate escape such as "\\ud800") is refused here too."""
+    sent on as valid UTF-8 JSON (a lone surrogate escape such as "\\ud800", NaN, Infinity) is
+    refused here too."""
     try:
         value = json.loads(decode_base64(text).decode("utf-8"))
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):
         value = None
     if not isinstance(value, dict):
@@ -141,10 +142,13 @@ async def submission_tracking(endpoint: str, now: datetime, print_client: str = 
 async def _submission_write(outcome: SubmissionOutcome) -> None:
     try:
         await submission_record(outcome=outcome)
-    except errors.ServiceError:
-        logger.error("submission record not written", extra={"ucis": len(outcome.ucis)})
+    except Exception as exc:
+        logger.error(
+            "submission record not written", extra={"ucis": len(outcome.ucis), "exception": type(exc).__name__}
+        )
         if outcome.status == 200:
-            raise
+            # Certificates that are not in the audit trail are not handed out.
+            raise errors.storage_unavailable() from None
 
 
 def _outcome_from_intake(outcome: SubmissionOutcome, intake: IntakeResult) -> None:

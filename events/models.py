@@ -47,7 +47,7 @@ class UciAuditRecord(models.Model):
 
     uci = models.CharField(max_length=64, unique=True)
     provider_identifier = models.CharField(max_length=64)
-    event_unique = models.CharField(max_length=255, null=True, blank=True)
+    event_unique = models.TextField(null=True, blank=True)  # the provider's id: no length limit (events.md §4.1)
     key_usage = models.CharField(max_length=16)
     flow = models.CharField(max_length=8, choices=Flow.choices)
     expiration_time = models.DateTimeField()

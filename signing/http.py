@@ -195,7 +195,9 @@ async def downstream_post(
                 auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT,
             )
             break
-        except httpx.HTTPError as exc:
+        except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as exc:
+            # aiohttp errors the transport does not translate (e.g. an answer that is not HTTP)
+            # arrive as they are; they are protocol errors of the downstream like the others.
             if attempt + 1 < attempts and _is_nothing_sent(exc):
                 continue
             elapsed = _record_timing(system, started)
@@ -220,7 +222,8 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
     """A harmless connectivity check for `/health` and `check_signers`: any HTTP answer counts."""
     try:
         await asyncio.wait_for(client_for(system).get(url, timeout=timeout), timeout)
-    except (TimeoutError, httpx.HTTPError, OSError):
+    except Exception as exc:  # any failure means "not reachable"; /health must always answer 200
+        logger.info("downstream not reachable", extra={"downstream": system, "exception": type(exc).__name__})
         return False
     return True
 

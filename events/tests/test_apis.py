@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from events.models import EventSubmission, IssuanceSession, UciAuditRecord
-from events.tests.conftest import negative_test, result, signer_behaviour, structural_icm
+from events.tests.conftest import negative_test, result, signer_behaviour, structural_icm, vaccination
 from signing.reference.verifier import trust_list_from_public_keys, verify_hc1
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -299,3 +299,14 @@ async def test_a_slow_signer_does_not_block_health(api, signers, registered_prov
     assert not slow.done()
     await slow
     assert health_elapsed < 1.0
+
+
+async def test_a_long_event_unique_is_recorded_in_the_audit_trail(api, signers, registered_provider, blob, now):
+    long_unique = "u" * 2000
+    results = result(vaccination((now - timedelta(days=60)).date().isoformat(), 1, unique=long_unique),
+                     vaccination((now - timedelta(days=30)).date().isoformat(), 2, unique=long_unique + "2"))
+    session = await prepare(api)
+    response = await credentials(api, session, [blob(results)])
+    assert response.status_code == 200, response.content
+    uniques = await sync_to_async(lambda: list(UciAuditRecord.objects.values_list("event_unique", flat=True)))()
+    assert len(uniques) == 1 and uniques[0].startswith(long_unique)

@@ -85,3 +85,11 @@ async def test_request_too_large_row(api, settings):
     settings.REQUEST_MAX_BYTES = 100
     response = await api.post("/app/credentials/", {"events": [], "pad": "x" * 200}, content_type="application/json")
     assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+
+
+async def test_nan_in_the_issue_commitment_message_is_a_400(api, signers, registered_provider, blob, vaccination_results):
+    prepared = (await api.post("/app/prepare_issue/")).json()
+    icm = base64.b64encode(b'{"n_2": NaN, "combinedProofs": [Infinity]}').decode()
+    response = await api.post("/app/credentials/", {"events": [blob(vaccination_results)], "stoken": prepared["stoken"],
+                                                    "issueCommitmentMessage": icm}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_issue_commitment_message"

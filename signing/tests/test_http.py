@@ -39,3 +39,49 @@ REFUSED = aiohttp.ClientConnectorError(None, ConnectionRefusedError(111, "refuse
 def test_failures_are_classified_by_the_aiohttp_cause(exc, kind, status):
     assert failure_kind(exc) == kind
     assert map_transport_error(exc).status == status
+
+
+@pytest.fixture
+async def not_http_server():
+    """A downstream that answers with something that is not HTTP."""
+    import asyncio
+
+    async def answer(reader, writer):
+        await reader.read(1024)
+        writer.write(b"GARBAGE\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    server.close()
+    await server.wait_closed()
+
+
+async def test_an_answer_that_is_not_http_is_503(not_http_server):
+    from coronacheck.errors import ServiceError
+    from signing.http import clients_close, downstream_post
+
+    try:
+        with pytest.raises(ServiceError) as raised:
+            await downstream_post("eu", not_http_server, json={"x": 1})
+        assert (raised.value.status, raised.value.code) == (503, "downstream_unavailable")
+    finally:
+        await clients_close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_health_stays_200_when_rvig_answers_garbage(not_http_server, settings):
+    from django.test import AsyncClient
+
+    from signing.http import clients_close
+
+    settings.RVIG_URL = not_http_server + "gba-v/online/lo3services/adhoc"
+    try:
+        response = await AsyncClient().get("/health")
+    finally:
+        await clients_close()
+    assert response.status_code == 200
+    assert {"service": "rvig", "is_healthy": False, "message": "Could not perform test call."} in response.json()[
+        "service_status"
+    ]
