@@ -76,3 +76,10 @@ def test_the_plugin_fails_a_session_that_logs_personal_data(tmp_path):
     assert "birth date from logger events.leaky" in leaky.stdout and "1980-05-17" not in leaky.stdout
     clean = subprocess.run([*command, str(tmp_path / "test_clean.py")], capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0, clean.stdout
+
+
+def test_a_request_id_with_a_run_of_digits_is_not_a_bsn():
+    from coronacheck.testing.logcheck import PATTERNS
+
+    assert not PATTERNS["bsn"].search('"request_id": "3f0a999912345b7c2e"')
+    assert PATTERNS["bsn"].search('"bsn": "999912345"')
