@@ -95,7 +95,7 @@ class EventSubmissionAdmin(ReadOnlyAdmin):
     search_fields = ("error_code", "print_client")
     fields = (
         "created_at", "endpoint", "status", "error_code", "providers", "event_counts",
-        "domestic_issued", "eu_issued", "duration_ms", "downstream_ms", "print_client",
+        "domestic_issued", "eu_issued", "duration_ms", "downstream_ms", "downstream_errors", "print_client",
     )
 
     @admin.display(description="providers")

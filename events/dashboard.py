@@ -24,7 +24,6 @@ from events import charts
 from events.models import EventSubmission
 from events.types import EVENT_TYPES
 
-DOWNSTREAM_ERROR_CODES = ("downstream_timeout", "downstream_unavailable", "downstream_bad_response")
 DOWNSTREAMS = ("domestic", "eu", "inge6", "rvig")
 PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
 DEFAULT_DAYS, MAXIMUM_DAYS = 14, 92
@@ -131,7 +130,7 @@ def dashboard_data(*, today: date, days: int) -> DashboardData:
     for system in DOWNSTREAMS:
         called = window.filter(downstream_ms__has_key=system)
         counts = called.aggregate(
-            calls=Count("pk"), errors=Count("pk", filter=Q(error_code__in=DOWNSTREAM_ERROR_CODES))
+            calls=Count("pk"), errors=Count("pk", filter=Q(downstream_errors__has_key=system))
         )
         if not counts["calls"]:
             continue

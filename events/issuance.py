@@ -30,7 +30,7 @@ from events.services import (
     submission_record,
 )
 from signing import clients
-from signing.http import downstream_timings
+from signing.http import DownstreamRecord, downstream_record
 from signing.selectors import ConfigSnapshot, config_snapshot_get
 
 logger = logging.getLogger(__name__)
@@ -119,8 +119,8 @@ async def submission_tracking(endpoint: str, now: datetime, print_client: str = 
     were issued; if that record cannot be written the request fails with 503 rather than hand
     out certificates that are not in the audit trail."""
     outcome = SubmissionOutcome(endpoint=endpoint, created_at=now, print_client=print_client)
-    timings: dict[str, float] = {}
-    token = downstream_timings.set(timings)
+    calls = DownstreamRecord()
+    token = downstream_record.set(calls)
     started = time.perf_counter()
     try:
         yield outcome
@@ -133,9 +133,10 @@ async def submission_tracking(endpoint: str, now: datetime, print_client: str = 
         outcome.error_code = "internal_error"
         raise
     finally:
-        downstream_timings.reset(token)
+        downstream_record.reset(token)
         outcome.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        outcome.downstream_ms = timings
+        outcome.downstream_ms = calls.timings_ms
+        outcome.downstream_errors = calls.errors
         await _submission_write(outcome)
 
 

@@ -31,6 +31,8 @@ class EventSubmission(models.Model):
     holder_pseudonym = models.CharField(max_length=64, blank=True, default="")
     duration_ms = models.FloatField(default=0)
     downstream_ms = models.JSONField(default=dict)
+    # Downstream system -> error code of its failed call (each failure, not only the one answered).
+    downstream_errors = models.JSONField(default=dict, blank=True)
     print_client = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:

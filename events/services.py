@@ -133,6 +133,7 @@ class SubmissionOutcome:
     holder_pseudonym: str = ""
     duration_ms: float = 0.0
     downstream_ms: dict[str, float] = field(default_factory=dict)
+    downstream_errors: dict[str, str] = field(default_factory=dict)
     print_client: str = ""
     # The certificates the EU signer issued in this request; written to the audit trail.
     ucis: list[UciRecord] = field(default_factory=list)

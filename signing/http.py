@@ -19,6 +19,7 @@ import logging
 import ssl
 import time
 import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -35,8 +36,16 @@ logger = logging.getLogger(__name__)
 SYSTEMS = ("domestic", "eu", "inge6", "rvig")
 
 # Per-request timings of downstream calls, in milliseconds (for the submission record).
-downstream_timings: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
-    "downstream_timings", default=None
+@dataclass
+class DownstreamRecord:
+    """What the downstream calls of one request did, for its submission record."""
+
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # system -> code of its first failure
+
+
+downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar(
+    "downstream_record", default=None
 )
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
@@ -156,10 +165,18 @@ def map_status(status: int) -> errors.ServiceError:
 
 def _record_timing(system: str, started: float) -> float:
     elapsed = (time.perf_counter() - started) * 1000
-    timings = downstream_timings.get()
-    if timings is not None:
-        timings[system] = round(timings.get(system, 0.0) + elapsed, 3)
+    record = downstream_record.get()
+    if record is not None:
+        record.timings_ms[system] = round(record.timings_ms.get(system, 0.0) + elapsed, 3)
     return elapsed
+
+
+def _failed(system: str, error: Exception) -> Exception:
+    """Note which downstream failed, and how, in the request's record; returns `error`."""
+    record = downstream_record.get()
+    if record is not None:
+        record.errors.setdefault(system, getattr(error, "code", type(error).__name__))
+    return error
 
 
 async def downstream_post(
@@ -205,7 +222,7 @@ async def downstream_post(
                 "downstream call failed",
                 extra={"downstream": system, "exception": type(exc).__name__, "duration_ms": round(elapsed, 1)},
             )
-            raise map_transport_error(exc) from None
+            raise _failed(system, map_transport_error(exc)) from None
     elapsed = _record_timing(system, started)
     if not 200 <= response.status_code < 300:
         logger.warning(
@@ -213,8 +230,8 @@ async def downstream_post(
             extra={"downstream": system, "status": response.status_code, "duration_ms": round(elapsed, 1)},
         )
         if status_errors and response.status_code in status_errors:
-            raise status_errors[response.status_code]
-        raise map_status(response.status_code)
+            raise _failed(system, status_errors[response.status_code])
+        raise _failed(system, map_status(response.status_code))
     return response
 
 
@@ -231,4 +248,4 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
 def invalid_response(system: str, reason: str) -> errors.ServiceError:
     """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
     logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
-    return errors.downstream_bad_response()
+    return _failed(system, errors.downstream_bad_response())

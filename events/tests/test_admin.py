@@ -102,7 +102,8 @@ def test_dashboard_is_linked_from_the_admin_index(client, staff):
 def test_dashboard_draws_svg_charts_from_the_records(client, staff):
     submission(domestic_issued=True, eu_issued=2, event_counts={"vaccination": 2}, duration_ms=120,
                downstream_ms={"domestic": 40.0, "eu": 30.0})
-    submission(status=504, error_code="downstream_timeout", duration_ms=2000, downstream_ms={"eu": 2000.0})
+    submission(status=504, error_code="downstream_timeout", duration_ms=2000, downstream_ms={"eu": 2000.0},
+               downstream_errors={"eu": "downstream_timeout"})
     submission(endpoint="print", domestic_issued=True, eu_issued=1, print_client="portal", duration_ms=80,
                downstream_ms={"domestic": 20.0, "eu": 25.0})
     response = client.get("/admin/dashboard/")

@@ -235,6 +235,7 @@ async def test_eu_signer_failures_map_to_stable_errors_and_record_no_uci(
     assert await sync_to_async(UciAuditRecord.objects.count)() == 0
     submission = await sync_to_async(EventSubmission.objects.get)()
     assert (submission.status, submission.error_code) == (status, code)
+    assert submission.downstream_errors == {"eu": code}
 
 
 async def test_signer_timeout_is_504(api, signers, registered_provider, blob, vaccination_results, settings):
@@ -261,6 +262,8 @@ async def test_domestic_failure_still_records_the_issued_eu_certificates(
     response = await credentials(api, session, [blob(vaccination_results)])
     assert response.status_code == 502
     assert await sync_to_async(UciAuditRecord.objects.count)() == 1
+    submission = await sync_to_async(EventSubmission.objects.get)()
+    assert submission.downstream_errors == {"domestic": "downstream_bad_response"}
 
 
 async def test_signer_calls_run_concurrently(api, signers, registered_provider, blob, vaccination_results, now):
