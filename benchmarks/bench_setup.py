@@ -8,16 +8,17 @@ the path given as the only argument.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
+
+from signing.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
 
 
@@ -31,13 +32,6 @@ def provider_result(now: datetime, provider: str) -> dict:
     return {"protocolVersion": "3.0", "providerIdentifier": provider, "status": "complete",
             "holder": {"firstName": "Bench", "infix": "", "lastName": "Proefpersoon", "birthDate": "1980-05-17"},
             "events": [vaccination(60, 1), vaccination(30, 2)]}
-
-
-def structural_icm(amount: int) -> str:
-    """An issue commitment message of the right shape (the canned signer does not check it)."""
-    number = base64.b64encode(secrets.token_bytes(32)).decode()
-    proofs = [{"U": number, "c": number, "v_prime_response": number, "s_response": number} for _ in range(amount)]
-    return base64.b64encode(json.dumps({"n_2": number, "combinedProofs": proofs}).encode()).decode()
 
 
 def main(output: Path) -> None:

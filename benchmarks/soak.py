@@ -41,6 +41,8 @@ import httpx
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
+from signing.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
+
 READ_TIMEOUT = 1.0
 BEHAVIOURS = [
     {"fault": "none", "delay_ms": 0}, {"fault": "none", "delay_ms": 0}, {"fault": "none", "delay_ms": 0},
@@ -74,12 +76,6 @@ def provider_results(now: datetime, provider: str) -> tuple[dict, dict]:
                                  "name": "Rapid test", "manufacturer": "1232", "country": "NL"}}
     base = {"protocolVersion": "3.0", "providerIdentifier": provider, "status": "complete", "holder": holder}
     return dict(base, events=[vaccination(60, 1), vaccination(30, 2)]), dict(base, events=[negative])
-
-
-def structural_icm(amount: int) -> str:
-    number = base64.b64encode(secrets.token_bytes(32)).decode()
-    proofs = [{"U": number, "c": number, "v_prime_response": number, "s_response": number} for _ in range(amount)]
-    return base64.b64encode(json.dumps({"n_2": number, "combinedProofs": proofs}).encode()).decode()
 
 
 def fixtures_create() -> dict:

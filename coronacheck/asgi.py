@@ -17,7 +17,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()  # sets Django up; the full handler
 
-from asgiref.sync import ThreadSensitiveContext, iscoroutinefunction  # noqa: E402
+from asgiref.sync import ThreadSensitiveContext, iscoroutinefunction, sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import signals  # noqa: E402
 from django.core.exceptions import RequestAborted  # noqa: E402
@@ -126,8 +126,6 @@ api_application = ApiHandler()
 
 
 async def _lifespan(receive, send) -> None:
-    from django.conf import settings
-
     from signing.http import clients_close
 
     while True:
@@ -135,8 +133,6 @@ async def _lifespan(receive, send) -> None:
         if message["type"] == "lifespan.startup":
             try:
                 if settings.VALIDATE_CONFIG_AT_START:
-                    from asgiref.sync import sync_to_async
-
                     from coronacheck.config_checks import config_problems_raise
 
                     await sync_to_async(config_problems_raise, thread_sensitive=False)()

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from events.decoding.base64rule import decode_base64
+from coronacheck.keyfiles import key32_read
 
 TEST_ISSUER_CLAIM = "jwt.test.coronacheck.nl"
 
@@ -46,13 +46,6 @@ def _spki_fingerprint(public_key) -> str:
     return hashlib.sha256(
         public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     ).hexdigest()
-
-
-def nacl_key_bytes(path: str) -> bytes:
-    raw = decode_base64(Path(path).read_text(encoding="ascii"))
-    if len(raw) != 32:
-        raise ValueError("must be base64 of 32 bytes")
-    return raw
 
 
 def url_problem(name: str, url: str, *, plaintext_allowed: bool = True) -> str | None:
@@ -108,15 +101,15 @@ def config_problems() -> list[str]:
     def nacl_pair() -> None:
         from nacl.public import PrivateKey
 
-        private = nacl_key_bytes(settings.INGE4_NACL_PRIVATE_KEY_FILE)
+        private = key32_read(settings.INGE4_NACL_PRIVATE_KEY_FILE)
         fingerprints.append(("INGE4_NACL_PRIVATE_KEY_FILE", hashlib.sha256(private).hexdigest()))
         if settings.INGE4_NACL_PUBLIC_KEY_FILE:
-            public = nacl_key_bytes(settings.INGE4_NACL_PUBLIC_KEY_FILE)
+            public = key32_read(settings.INGE4_NACL_PUBLIC_KEY_FILE)
             if bytes(PrivateKey(private).public_key) != public:
                 raise ValueError("public key does not match the private key")
 
     def inge6_nacl() -> None:
-        public = nacl_key_bytes(settings.INGE6_NACL_PUBLIC_KEY_FILE)
+        public = key32_read(settings.INGE6_NACL_PUBLIC_KEY_FILE)
         fingerprints.append(("INGE6_NACL_PUBLIC_KEY_FILE", hashlib.sha256(public).hexdigest()))
 
     def jwt_key() -> None:
@@ -134,11 +127,11 @@ def config_problems() -> list[str]:
         fingerprints.append(("INGE6_JWT_PUBLIC_CRT_FILE", _spki_fingerprint(public)))
 
     def session_key() -> None:
-        raw = nacl_key_bytes(settings.SESSION_HMAC_KEY_FILE)
+        raw = key32_read(settings.SESSION_HMAC_KEY_FILE)
         fingerprints.append(("SESSION_HMAC_KEY_FILE", hashlib.sha256(raw).hexdigest()))
 
     def pseudonym_key() -> None:
-        nacl_key_bytes(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
+        key32_read(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
 
     def rvig_pem() -> None:
         data = Path(settings.RVIG_CERT_FILENAME).read_bytes()

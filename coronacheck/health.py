@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from coronacheck.db import run_db
+from signing.accesstokens.service import rvig_holder_get
 from signing.http import downstream_reachable
 
 logger = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ async def rvig_healthy() -> bool:
         return False
     if settings.RVIG_HEALTH_CHECK_BSN:
         try:
-            from signing.accesstokens.service import rvig_holder_get
-
             await asyncio.wait_for(rvig_holder_get(settings.RVIG_HEALTH_CHECK_BSN), settings.HEALTH_CHECK_TIMEOUT)
             return True
         except Exception as exc:

@@ -20,6 +20,7 @@ from coronacheck.health import application_health
 from events.intake import validate_provider_result_document
 from events.issuance import credentials_issue, issuance_prepare, print_proof_issue
 from events.requests import credentials_request_parse, json_body_parse, print_request_parse
+from signing.accesstokens.service import access_tokens_issue
 from signing.selectors import print_client_get
 
 
@@ -235,8 +236,6 @@ class AccessTokensApi(APIView):
         },
     )
     async def post(self, request: Request) -> Response:
-        from signing.accesstokens.service import access_tokens_issue
-
         now = request_now()
         return Response(await access_tokens_issue(authorization=request.headers.get("Authorization"), now=now))
 

@@ -9,8 +9,6 @@ import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,22 +17,14 @@ from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 
 from coronacheck.db import run_db
-from events.decoding.base64rule import decode_base64
+from coronacheck.keyfiles import key32_cached
 from events.models import EventSubmission, IssuanceSession, UciAuditRecord
 from events.types import Holder
 
 
-@lru_cache(maxsize=4)
-def _key_from_file(path: str) -> bytes:
-    key = decode_base64(Path(path).read_text(encoding="ascii"))
-    if len(key) != 32:
-        raise ValueError("key file must hold base64 of 32 bytes")
-    return key
-
-
 def session_key(stoken: uuid.UUID) -> str:
     """base64(HMAC-SHA256(SESSION_HMAC_KEY, 16 raw bytes of the UUID)) (api.md §4)."""
-    digest = hmac.new(_key_from_file(settings.SESSION_HMAC_KEY_FILE), stoken.bytes, hashlib.sha256).digest()
+    digest = hmac.new(key32_cached(settings.SESSION_HMAC_KEY_FILE), stoken.bytes, hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -105,7 +95,7 @@ def holder_pseudonym(holder: Holder | None) -> str:
         [holder.first_name, holder.infix or "", holder.last_name, str(holder.birth_year),
          str(holder.birth_month or ""), str(holder.birth_day or "")]
     )
-    key = _key_from_file(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
+    key = key32_cached(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 

@@ -90,7 +90,10 @@ def rules_seed_if_empty() -> bool:
         created = True
     if created:
         configuration_version_bump()
-    rule_history_baseline_ensure()
+        # Bulk-seeded rows have no history yet; rows seeded by the migration get theirs before
+        # their first change (admin, set_rules, load_rule_data). Not repeated on every snapshot
+        # reload, which calls this function too.
+        rule_history_baseline_ensure()
     return created
 
 

@@ -4,7 +4,6 @@ provider whose certificate signs the submitted blobs, a print token and a fixed 
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +15,7 @@ from nacl.public import PrivateKey
 
 from coronacheck.testing.processes import signer_settings, start_reference_signers
 from signing.http import clients_close
+from signing.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: F401
 from signing.selectors import config_cache_clear
 from signing.testprovider import create_test_ca, make_blob
 
@@ -127,10 +127,3 @@ def blob(provider_signer):
     def make(payload) -> dict:
         return make_blob(payload, provider_signer)
     return make
-
-
-def structural_icm(amount: int) -> str:
-    number = base64.b64encode(secrets.token_bytes(32)).decode()
-    icm = {"n_2": number, "combinedProofs": [
-        {"U": number, "c": number, "v_prime_response": number, "s_response": number} for _ in range(amount)]}
-    return base64.b64encode(json.dumps(icm).encode()).decode()

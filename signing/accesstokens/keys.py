@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from django.conf import settings
 
 from coronacheck.envtools import ConfigurationError
+from coronacheck.keyfiles import key32_read
 
 
 @functools.lru_cache(maxsize=16)
@@ -26,14 +27,14 @@ def _read(setting: str, path: str) -> bytes:
 
 @functools.lru_cache(maxsize=16)
 def _nacl_key(setting: str, path: str) -> str:
-    text = _read(setting, path).decode("ascii", errors="replace").strip()
+    if not path:
+        raise ConfigurationError(f"{setting} is not set")
     try:
-        raw = base64.b64decode(text, validate=True)
+        return base64.b64encode(key32_read(path)).decode("ascii")
+    except OSError:
+        raise ConfigurationError(f"{setting} cannot be read") from None
     except ValueError:
-        raise ConfigurationError(f"{setting} is not base64") from None
-    if len(raw) != 32:
-        raise ConfigurationError(f"{setting} is not 32 bytes")
-    return text
+        raise ConfigurationError(f"{setting} is not base64 of 32 bytes") from None
 
 
 @functools.lru_cache(maxsize=8)

@@ -201,6 +201,15 @@ def static_proof(request: dict[str, Any], *, issuer_pk_id: str, random: RandomBy
     return {"qr": f"NL{version}:" + dutch_base45_encode(proof), "proofIdentifier": _b64(random(16))}
 
 
+def structural_issue_commitment_message(amount: int) -> str:
+    """Base64 of an issue commitment message with the structure this stand-in checks (`n_2` and
+    `amount` combined proofs) and random numbers in place of real proofs: for the demo, the tests
+    and the benchmarks, which have no Idemix holder core."""
+    number = _b64(secrets.token_bytes(32))
+    proofs = [{"U": number, "c": number, "v_prime_response": number, "s_response": number} for _ in range(amount)]
+    return _b64(json.dumps({"n_2": number, "combinedProofs": proofs}).encode())
+
+
 def stats_document() -> dict[str, Any]:
     """`/stats` (§2.5): the outline of the Go signer's in-memory prime pool statistics."""
     return {"Name": "stand-in", "Size": 0, "Index": 0, "Hwm": 0, "Lwm": 0, "Depleted": False,

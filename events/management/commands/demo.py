@@ -14,6 +14,7 @@ import httpx
 from django.core.management.base import BaseCommand, CommandError
 
 from coronacheck import devenv
+from signing.reference.domestic_signer import structural_issue_commitment_message
 from signing.reference.qr import credential_png
 from signing.testprovider import ensure_dev_test_provider, make_blob
 
@@ -40,17 +41,6 @@ def sample_results(now: datetime) -> tuple[dict, dict]:
         ],
     }
     return vaccinations, test
-
-
-def structural_issue_commitment_message(amount: int) -> str:
-    """An ICM with the right structure for the domestic stand-in (it checks shape, not proofs)."""
-    def number() -> str:
-        return base64.b64encode(secrets.token_bytes(32)).decode()
-
-    icm = {"n_2": number(), "combinedProofs": [
-        {"U": number(), "c": number(), "v_prime_response": number(), "s_response": number()} for _ in range(amount)
-    ]}
-    return base64.b64encode(json.dumps(icm).encode()).decode()
 
 
 class Command(BaseCommand):
