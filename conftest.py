@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-pytest_plugins = ["coronacheck.testing.logcheck"]
+pytest_plugins = ["devtools.testing.logcheck", "devtools.testing.api_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)

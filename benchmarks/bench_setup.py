@@ -17,7 +17,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from signing.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
+from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
 
@@ -41,11 +41,11 @@ def main(output: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from coronacheck.devenv import DEV_PROVIDER, dev_provider_register
+    from devtools.devenv import DEV_PROVIDER, dev_provider_register
+    from devtools.testprovider import ensure_dev_test_provider, make_blob
     from events.rules.config import credential_amount
-    from signing.selectors import config_snapshot_get_sync
+    from events.selectors import config_snapshot_get_sync
     from signing.services import print_token_create
-    from signing.testprovider import ensure_dev_test_provider, make_blob
 
     dev_provider_register()
     signer = ensure_dev_test_provider(BASE_DIR / ".dev" / "test-provider")

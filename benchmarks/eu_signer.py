@@ -28,9 +28,9 @@ import aiohttp
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from signing.reference.hcert import sign_dcc
-from signing.reference.keys import generate_signer_keys, load_signer_keys
-from signing.reference.schema import is_valid_dcc
+from devtools.reference.hcert import sign_dcc
+from devtools.reference.keys import generate_signer_keys, load_signer_keys
+from events.dccschema import is_valid_dcc
 
 DCC = {
     "ver": "1.3.0",
@@ -90,7 +90,7 @@ def free_port() -> int:
 def start_signers(key_folder: Path) -> tuple[subprocess.Popen, str]:
     eu_port, domestic_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "signing.reference", "--eu-port", str(eu_port), "--domestic-port",
+        [sys.executable, "-m", "devtools.reference", "--eu-port", str(eu_port), "--domestic-port",
          str(domestic_port), "--key-folder", str(key_folder)],
         cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

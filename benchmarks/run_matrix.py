@@ -43,7 +43,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from coronacheck.testing.processes import free_port, wait_for_port  # noqa: E402
+from devtools.testing.processes import free_port, wait_for_port  # noqa: E402
 
 PYTHON = sys.executable
 BENCH_FOLDER = BASE_DIR / ".dev" / "bench"
@@ -69,7 +69,7 @@ def database_recreate(url: str) -> None:
 
 
 def service_environment(db_url: str, eu_port: int, domestic_port: int) -> dict[str, str]:
-    from coronacheck.devsecrets import ensure_dev_secrets
+    from devtools.devsecrets import ensure_dev_secrets
 
     env = dict(os.environ)
     env.update(ensure_dev_secrets(BENCH_FOLDER / "secrets"))

@@ -41,7 +41,7 @@ import httpx
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from signing.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
+from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
 
 READ_TIMEOUT = 1.0
 BEHAVIOURS = [
@@ -83,10 +83,10 @@ def fixtures_create() -> dict:
     from cryptography.hazmat.primitives.serialization import Encoding
     from nacl.public import PrivateKey
 
-    from signing.models import Provider, ProviderCertificate
-    from signing.providers import certificate_facts
+    from devtools.testprovider import create_test_ca, make_blob
+    from events.models import Provider, ProviderCertificate
+    from events.providers import certificate_facts
     from signing.services import print_token_create
-    from signing.testprovider import create_test_ca, make_blob
 
     signer = create_test_ca("Soak Root CA").issue_signer("soak.provider.example")
     key = PrivateKey.generate()
@@ -161,7 +161,7 @@ async def load(base_url: str, signers, data: dict, minutes: float, concurrency: 
 
 
 def ucis_received(credentials: list[str], trust_list) -> list[str]:
-    from signing.reference.verifier import verify_hc1
+    from devtools.reference.verifier import verify_hc1
 
     ucis = []
     for credential in credentials:
@@ -176,7 +176,7 @@ def audit(tally: Tally, trust_list) -> list[str]:
     """The checks of the module docstring; returns the failures (empty when all hold)."""
     from django.db.models import Count, Sum
 
-    from events.models import EventSubmission, UciAuditRecord
+    from signing.models import EventSubmission, UciAuditRecord
 
     failures = []
     recorded = Counter({(row["endpoint"], row["status"]): row["n"] for row in
@@ -214,14 +214,14 @@ def main() -> int:
     parser.add_argument("--toggle-seconds", type=float, default=3.0)
     args = parser.parse_args()
 
-    from coronacheck.testing.processes import signer_settings, start_reference_signers
-    from coronacheck.testing.service import private_postgres, private_postgres_remove, start_service
+    from devtools.testing.processes import signer_settings, start_reference_signers
+    from devtools.testing.service import private_postgres, private_postgres_remove, start_service
 
     database = private_postgres()
     signers = service = None
     try:
         url = database.create_database("soak")
-        os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "coronacheck.settings_test"})
+        os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "devtools.settings_test"})
         import django
 
         django.setup()
@@ -239,7 +239,7 @@ def main() -> int:
         service.stop()
         service = None
 
-        from signing.reference.verifier import trust_list_from_public_keys
+        from devtools.reference.verifier import trust_list_from_public_keys
 
         trust_list = trust_list_from_public_keys(httpx.get(signers.url("eu", "/public_keys")).json())
         total = sum(tally.statuses.values())

@@ -26,7 +26,7 @@ from django.core.handlers.exception import convert_exception_to_response  # noqa
 from django.urls import set_script_prefix  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from coronacheck.middleware import ADMIN_ONLY_MIDDLEWARE, API_POST_PATHS, INLINE_MIDDLEWARE, InlineHooks  # noqa: E402
+from api.middleware import ADMIN_ONLY_MIDDLEWARE, API_POST_PATHS, INLINE_MIDDLEWARE, InlineHooks  # noqa: E402
 
 API_PATHS = API_POST_PATHS | {"/", "/health"}
 
@@ -40,7 +40,7 @@ class ApiHandler(ASGIHandler):
     - `request_started`, `request_finished` (sent by `response.close()`) and DRF's JSON
       rendering run inline: their receivers only reset per-thread database state, and API code
       never opens a connection in the event loop thread (all database work goes through
-      `coronacheck.db.run_db`, which returns its connection itself).
+      `common.db.run_db`, which returns its connection itself).
     """
 
     def load_middleware(self, is_async: bool = True) -> None:
@@ -126,7 +126,7 @@ api_application = ApiHandler()
 
 
 async def _lifespan(receive, send) -> None:
-    from signing.http import clients_close
+    from common.http import clients_close
 
     while True:
         message = await receive()

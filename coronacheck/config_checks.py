@@ -13,8 +13,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from nacl.public import PrivateKey
 
-from coronacheck.keyfiles import key32_read
+from common.keyfiles import key32_read
+from events import models
+from events.providers import provider_problems
+from events.selectors import rule_configuration_from_models
+from events.services import rules_seed_if_empty
+from events.validation import rule_constants_problems, rule_data_problems
 
 TEST_ISSUER_CLAIM = "jwt.test.coronacheck.nl"
 
@@ -99,7 +105,6 @@ def config_problems() -> list[str]:
         problems.append("INGE4_JWT_AUDIENCE must be a non-empty list")
 
     def nacl_pair() -> None:
-        from nacl.public import PrivateKey
 
         private = key32_read(settings.INGE4_NACL_PRIVATE_KEY_FILE)
         fingerprints.append(("INGE4_NACL_PRIVATE_KEY_FILE", hashlib.sha256(private).hexdigest()))
@@ -182,11 +187,6 @@ def _is_ca(cert: x509.Certificate) -> bool:
 
 def database_config_problems() -> list[str]:
     """Rule constants, rule data and provider registry in the database (seeded when empty)."""
-    from signing import models
-    from signing.providers import provider_problems
-    from signing.selectors import rule_configuration_from_models
-    from signing.services import rules_seed_if_empty
-    from signing.validation import rule_constants_problems, rule_data_problems
 
     problems: list[str] = []
     rules_seed_if_empty()
@@ -207,7 +207,6 @@ def database_config_problems() -> list[str]:
 
 
 def config_warnings() -> list[str]:
-    from signing import models
 
     warnings = []
     if not models.Provider.objects.filter(tokens_enabled=True).exists():

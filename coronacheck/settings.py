@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from coronacheck.envtools import env_bool, env_float, env_int, env_list, env_str, secret_path
+from common.envtools import env_bool, env_float, env_int, env_list, env_str, secret_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,13 +33,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "simple_history",
-    "signing",
     "events",
+    "signing",
+    "api",
+    "coronacheck",
+    "devtools",
 ]
 
 MIDDLEWARE = [
-    "coronacheck.middleware.ApiMiddleware",
-    "coronacheck.ratelimit.RateLimitMiddleware",
+    "api.middleware.ApiMiddleware",
+    "api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,7 +122,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "coronacheck.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -161,7 +164,7 @@ SIGNER_CA_CERT_FILE = env_str("SIGNER_CA_CERT_FILE", "")
 RVIG_CA_CERT_FILE = env_str("RVIG_CA_CERT_FILE", "")
 PLAINTEXT_HTTP_HOSTS = env_list("PLAINTEXT_HTTP_HOSTS", [])
 CMS_TRUST_ANCHORS_FILE = env_str(
-    "CMS_TRUST_ANCHORS_FILE", str(BASE_DIR / "signing" / "resources" / "cms-trust-anchors.pem")
+    "CMS_TRUST_ANCHORS_FILE", str(BASE_DIR / "events" / "resources" / "cms-trust-anchors.pem")
 )
 IDENTITY_HASH_JWT_ISSUER_CLAIM = env_str("IDENTITY_HASH_JWT_ISSUER_CLAIM")
 IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS = env_int("IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS", 86400)
@@ -176,7 +179,7 @@ HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 400)
 HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
 
 # --- 1.4 Seed locations of the business rules ------------------------------------------------------
-RESOURCE_FOLDER = env_str("RESOURCE_FOLDER", str(BASE_DIR / "signing" / "resources" / "valuesets"))
+RESOURCE_FOLDER = env_str("RESOURCE_FOLDER", str(BASE_DIR / "events" / "resources" / "valuesets"))
 HPK_MAPPING_FILE = env_str("HPK_MAPPING_FILE", "hpk-codes.json")
 RULE_CACHE_SECONDS = env_float("RULE_CACHE_SECONDS", 2.0)
 
@@ -201,8 +204,8 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "coronacheck.logging.JsonFormatter"}},
-    "filters": {"request_id": {"()": "coronacheck.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "common.logging.JsonFormatter"}},
+    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
     },

@@ -1,12 +1,13 @@
 """URL configuration (api.md §2). Paths are exact; POSTs without the slash get a 307 from
-`coronacheck.middleware.ApiMiddleware`."""
+`api.middleware.ApiMiddleware`."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from events import apis, dashboard
+from api import apis
+from signing import dashboard
 
 urlpatterns = [
     path("", apis.HealthApi.as_view(), name="root"),
@@ -28,5 +29,5 @@ if settings.API_DOCS_UI_ENABLED:
         path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     ]
 
-handler404 = "coronacheck.exceptions.not_found"
-handler500 = "coronacheck.exceptions.server_error"
+handler404 = "api.exceptions.not_found"
+handler500 = "api.exceptions.server_error"

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography import x509
 
-from coronacheck.errors import ServiceError, holder_mismatch
+from common.errors import ServiceError, holder_mismatch
 from events.decoding.cms import ProviderTrust, SignatureError, verify_detached_signature
 from events.decoding.envelope import decode_payload, payload_loc
 from events.decoding.normalise import initial

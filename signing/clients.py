@@ -1,5 +1,5 @@
 """Clients of the two signing services (signers.md §2, §3), with response validation
-(decision n). Transport, timeouts, retries and the error mapping are in `signing.http`."""
+(decision n). Transport, timeouts, retries and the error mapping are in `common.http`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from signing.http import downstream_post, invalid_response
+from common.http import downstream_post, invalid_response
 
 
 def _key_identifier(body: dict[str, Any]) -> dict[str, Any]:

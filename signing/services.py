@@ -1,148 +1,204 @@
-"""Writes of the rule configuration: seeding, reset, validated changes and the version bump
-that makes every worker reload its snapshot (settings.md §1.4, §3)."""
+"""Database writes and reads of the issuance flows: sessions (api.md §4), submission records
+and the UCI audit trail (rules-eu.md §9.4). Each function is one short unit of database work."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
-from collections.abc import Callable
-from pathlib import Path
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, models, transaction
+from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from signing import models
-from signing.seed import RuleData, rule_data_from_folder
-from signing.validation import rule_constants_problems
-
-RULE_CONSTANT_FIELDS = tuple(
-    f.name for f in models.RuleConfiguration._meta.concrete_fields if f.name not in ("id", "updated_at")
-)
+from common.db import run_db
+from common.keyfiles import key32_cached
+from events.types import Holder
+from signing.models import EventSubmission, IssuanceSession, PrintToken, UciAuditRecord
 
 
-class RuleChangeError(ValueError):
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
-        self.problems = problems
+def session_key(stoken: uuid.UUID) -> str:
+    """base64(HMAC-SHA256(SESSION_HMAC_KEY, 16 raw bytes of the UUID)) (api.md §4)."""
+    digest = hmac.new(key32_cached(settings.SESSION_HMAC_KEY_FILE), stoken.bytes, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
 
 
-def configuration_version_bump() -> None:
-    updated = models.ConfigurationVersion.objects.filter(pk=1).update(version=F("version") + 1)
-    if not updated:
-        models.ConfigurationVersion.objects.get_or_create(pk=1, defaults={"version": 1})
-
-
-def seed_rule_data_into(get_model: Callable[[str], Any], data: RuleData, *, replace: bool) -> None:
-    """Write rule data through `get_model(name)` (real or migration models)."""
-    HpkCode = get_model("HpkCode")
-    ValueSetEntry = get_model("ValueSetEntry")
-    RequiredDoses = get_model("RequiredDoses")
-    PartialDisclosureRule = get_model("PartialDisclosureRule")
-    if replace:
-        for model in (HpkCode, ValueSetEntry, RequiredDoses, PartialDisclosureRule):
-            model.objects.all().delete()
-    HpkCode.objects.bulk_create(
-        [HpkCode(code=c, vp=e.vp, mp=e.mp, ma=e.ma) for c, e in data.hpk_codes.items()]
-    )
-    entries = []
-    for kind, values in (
-        ("vaccine-mah-manf", data.vaccine_manufacturers),
-        ("vaccine-medicinal-product", data.vaccine_products),
-        ("test-type", data.test_types),
-    ):
-        entries += [ValueSetEntry(kind=kind, code=code, display=display[:200]) for code, display in values.items()]
-    ValueSetEntry.objects.bulk_create(entries)
-    RequiredDoses.objects.bulk_create([RequiredDoses(brand=b, doses=d) for b, d in data.required_doses.items()])
-    PartialDisclosureRule.objects.bulk_create(
-        [PartialDisclosureRule(initials=k, letters=v) for k, v in data.partial_disclosure.items()]
+def _session_create(key: str, value: str, seconds: int) -> None:
+    IssuanceSession.objects.create(
+        key=key,
+        value=value,
+        expires_at=ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField()),
     )
 
 
-def seed_folder_data() -> RuleData:
-    return rule_data_from_folder(Path(settings.RESOURCE_FOLDER), settings.HPK_MAPPING_FILE)
+async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
+    """A fresh random stoken whose session holds the prepare-issue message (base64)."""
+    stoken = uuid.uuid4()
+    await run_db(_session_create, session_key(stoken), prepare_issue_message, settings.EXPIRATION_TIME_IN_SECONDS)
+    return stoken
 
 
-RULE_HISTORY_MODELS = ("RuleConfiguration", "HpkCode", "ValueSetEntry", "RequiredDoses", "PartialDisclosureRule")
+def _session_lookup(key: str) -> str | None:
+    return IssuanceSession.objects.filter(key=key, expires_at__gt=Now()).values_list("value", flat=True).first()
 
 
-def rule_history_baseline_ensure() -> None:
-    """Give rows written without history (the seed migration, bulk seeding) a first history entry,
-    so that the first change by staff shows old -> new in the change history."""
-    for name in RULE_HISTORY_MODELS:
-        model = getattr(models, name)
-        missing = list(model.objects.exclude(pk__in=model.history.values("id")))
-        if missing:
-            model.history.bulk_history_create(missing, default_change_reason="seed")
+async def session_lookup(*, stoken: uuid.UUID) -> str | None:
+    """The session's value without consuming it, or None when unknown or expired."""
+    return await run_db(_session_lookup, session_key(stoken))
 
 
-@transaction.atomic
-def rules_seed_if_empty() -> bool:
-    """Seed the constants and rule data when the database has none (start-up, migrations)."""
-    created = False
-    if not models.RuleConfiguration.objects.filter(pk=1).exists():
-        models.RuleConfiguration.objects.create(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
-        created = True
-    if not models.HpkCode.objects.exists() and not models.ValueSetEntry.objects.exists():
-        seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=False)
-        created = True
-    if created:
-        configuration_version_bump()
-        # Bulk-seeded rows have no history yet; rows seeded by the migration get theirs before
-        # their first change (admin, set_rules, load_rule_data). Not repeated on every snapshot
-        # reload, which calls this function too.
-        rule_history_baseline_ensure()
-    return created
+def _now_sql() -> str:
+    if connection.vendor == "sqlite":
+        return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')"
+    return "now()"
 
 
-@transaction.atomic
-def rules_reset() -> None:
-    """Restore the production defaults and the bundled rule data (`set_rules --reset`)."""
-    defaults = models.RuleConfiguration(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
-    defaults.save()
-    seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=True)
-    configuration_version_bump()
-    rule_history_baseline_ensure()
+def _session_consume(key: str) -> str | None:
+    table = IssuanceSession._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE key = %s AND expires_at > {_now_sql()} RETURNING value", [key]
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
-@transaction.atomic
-def rule_configuration_update(changes: dict[str, Any]) -> models.RuleConfiguration:
-    """Apply validated changes to the rule constants; history is recorded by simple-history."""
-    unknown = sorted(set(changes) - set(RULE_CONSTANT_FIELDS))
-    if unknown:
-        raise RuleChangeError({name: "is not a business-rule setting" for name in unknown})
-    rule_history_baseline_ensure()
-    row = models.RuleConfiguration.objects.select_for_update().get(pk=1)
-    values = {name: getattr(row, name) for name in RULE_CONSTANT_FIELDS}
-    values.update(changes)
-    problems = rule_constants_problems(values)
-    if problems:
-        raise RuleChangeError(problems)
-    for name, value in changes.items():
-        setattr(row, name, value)
-    row.save()
-    configuration_version_bump()
-    return row
+async def session_consume(*, stoken: uuid.UUID) -> str | None:
+    """Atomically delete the session if it exists and has not expired; return its value."""
+    return await run_db(_session_consume, session_key(stoken))
+
+
+def _sessions_purge() -> int:
+    deleted, _ = IssuanceSession.objects.filter(expires_at__lte=Now()).delete()
+    return deleted
+
+
+async def sessions_purge() -> int:
+    return await run_db(_sessions_purge)
+
+
+def sessions_purge_sync() -> int:
+    """Delete expired sessions (sync, for `manage.py purge_sessions`)."""
+    return _sessions_purge()
+
+
+def holder_pseudonym(holder: Holder | None) -> str:
+    """Keyed pseudonym of a holder for the submission record: no personal data is stored."""
+    if holder is None:
+        return ""
+    text = "\x1f".join(
+        [holder.first_name, holder.infix or "", holder.last_name, str(holder.birth_year),
+         str(holder.birth_month or ""), str(holder.birth_day or "")]
+    )
+    key = key32_cached(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class UciRecord:
+    uci: str
+    provider_identifier: str
+    event_unique: str | None
+    key_usage: str
+    flow: str
+    expiration_time: datetime
+    issued_at: datetime
+
+
+@dataclass
+class SubmissionOutcome:
+    endpoint: str
+    created_at: datetime
+    status: int = 200
+    error_code: str = ""
+    providers: list[str] = field(default_factory=list)
+    event_counts: dict[str, int] = field(default_factory=dict)
+    domestic_issued: bool = False
+    eu_issued: int = 0
+    holder_pseudonym: str = ""
+    duration_ms: float = 0.0
+    downstream_ms: dict[str, float] = field(default_factory=dict)
+    downstream_errors: dict[str, str] = field(default_factory=dict)
+    print_client: str = ""
+    # The certificates the EU signer issued in this request; written to the audit trail.
+    ucis: list[UciRecord] = field(default_factory=list)
+
+
+def _insert_statement(model: type[models.Model], values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """One `INSERT` of `values` (field name → value) into `model`'s table, with the ORM's own
+    value preparation, for the hot path where the ORM's per-object machinery is too costly."""
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", params
+
+
+def _records_write(outcome: SubmissionOutcome) -> None:
+    """The UCI records and the submission record. On PostgreSQL one statement (data-modifying
+    CTEs), so it is atomic without a transaction and costs one round trip; elsewhere (SQLite,
+    the embedded default) plain statements inside a transaction."""
+    submission = {name: value for name, value in vars(outcome).items() if name != "ucis"}
+    statements = [_insert_statement(UciAuditRecord, vars(record)) for record in outcome.ucis]
+    statements.append(_insert_statement(EventSubmission, submission))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ctes = ", ".join(f"uci_{index} AS ({sql})" for index, (sql, _) in enumerate(statements[:-1]))
+            sql = (f"WITH {ctes} " if ctes else "") + statements[-1][0]
+            cursor.execute(sql, [param for _, params in statements for param in params])
+        else:
+            with transaction.atomic():
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+
+
+async def submission_record(*, outcome: SubmissionOutcome) -> None:
+    """Append the UCIs the EU signer issued (decision e) and the submission record, in one
+    transaction."""
+    await run_db(_records_write, outcome)
+
+
+
+
+def submissions_purge_batch(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete up to `batch_size` submission records created before `before` (retention,
+    `manage.py purge_submissions`); returns how many were deleted. The UCI audit trail is kept."""
+    ids = list(
+        EventSubmission.objects.filter(created_at__lt=before).order_by("created_at").values_list("pk", flat=True)[:batch_size]
+    )
+    if not ids:
+        return 0
+    deleted, _ = EventSubmission.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+# --- Print-portal tokens (api.md §6) ---
 
 
 def print_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def print_token_create(*, client_name: str) -> tuple[models.PrintToken, str]:
+def print_token_create(*, client_name: str) -> tuple[PrintToken, str]:
     """A new API token for a print-portal client; the key is returned once and stored hashed."""
     if not client_name.strip():
         raise ValueError("client name must not be empty")
     key = secrets.token_urlsafe(32)
-    token = models.PrintToken.objects.create(
+    token = PrintToken.objects.create(
         client_name=client_name.strip(), key_prefix=key[:8], key_hash=print_token_hash(key)
     )
     return token, key
 
 
-def print_token_revoke(*, token: models.PrintToken) -> None:
+def print_token_revoke(*, token: PrintToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

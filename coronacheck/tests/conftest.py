@@ -1,6 +1,6 @@
 import pytest
 
-from signing.http import clients_close
+from common.http import clients_close
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.test import AsyncClient
 
-from coronacheck.testing.processes import BASE_DIR
+from devtools.testing.processes import BASE_DIR
 
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "coronacheck.settings",

@@ -1,6 +1,6 @@
 import pytest
 
-from coronacheck.envtools import ConfigurationError, parse_list
+from common.envtools import ConfigurationError, parse_list
 
 
 def test_list_setting_accepts_json_array():

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from events.decoding.base64rule import decode_base64
+from common.base64rule import decode_base64
 
 PINNED = "pinned"
 IDENTITY = "identity"

@@ -9,8 +9,8 @@ import json
 import re
 from typing import Any
 
-from coronacheck.errors import ServiceError
-from events.decoding.base64rule import decode_base64
+from common.base64rule import decode_base64
+from common.errors import ServiceError
 
 
 def payload_loc(blob_index: int) -> list[Any]:

@@ -30,7 +30,7 @@ from typing import Any
 
 import pycountry
 
-from coronacheck.errors import RequestValidationError, ServiceError, validation_item
+from common.errors import RequestValidationError, ServiceError, validation_item
 from events.types import (
     EVENT_TYPES,
     V2_BIRTH_YEAR,

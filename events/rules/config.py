@@ -2,7 +2,7 @@
 
 Field names are the spec's setting names in lower case. One immutable snapshot is read per
 request and used for both computations (decision w). Loading it from the database is the job of
-`signing.selectors.rule_configuration_get`; the rules only ever see this dataclass.
+`events.selectors.rule_configuration_get`; the rules only ever see this dataclass.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coronacheck.errors import RequestValidationError, ServiceError, UpstreamError
-from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
+from common.errors import RequestValidationError, ServiceError, UpstreamError
+from devtools.testing.reference import REFERENCE as SHARED_REFERENCE
+from devtools.testprovider import TestSigner, create_test_ca, make_blob
 from events.decoding.cms import CertificateEntry, ProviderTrust
 from events.intake import (
     IntakeResult,
@@ -27,7 +28,6 @@ from events.intake import (
     validate_provider_result_document,
 )
 from events.types import Event, Holder, NegativeTest
-from signing.testprovider import TestSigner, create_test_ca, make_blob
 
 REFERENCE = SHARED_REFERENCE / "events"
 NOW = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
+from devtools.testing.reference import REFERENCE as SHARED_REFERENCE
+from devtools.testprovider import TestSigner, create_test_ca
 from events.decoding.cms import (
     CertificateEntry,
     ProviderTrust,
@@ -22,10 +23,9 @@ from events.decoding.cms import (
     load_trust_anchors,
     verify_detached_signature,
 )
-from signing.testprovider import TestSigner, create_test_ca
 
 REFERENCE = SHARED_REFERENCE / "events"
-ANCHORS_FILE = Path(__file__).resolve().parents[3] / "signing" / "resources" / "cms-trust-anchors.pem"
+ANCHORS_FILE = Path(__file__).resolve().parents[3] / "events" / "resources" / "cms-trust-anchors.pem"
 SAMPLE_NOW = datetime(2021, 6, 1, tzinfo=UTC)
 SAMPLE_SIGNING_TIME = datetime(2021, 5, 29, 20, 2, 25, tzinfo=UTC)
 SKEW = 300

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from coronacheck.errors import ServiceError
+from common.errors import ServiceError
 from events.decoding.envelope import decode_payload
 
 DOCUMENT = {"protocolVersion": "3.0", "providerIdentifier": "ZZZ", "name": "Ĳsbrand ✓"}

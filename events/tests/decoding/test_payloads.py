@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from coronacheck.errors import RequestValidationError, ServiceError
-from coronacheck.testing.reference import REFERENCE as SHARED_REFERENCE
+from common.errors import RequestValidationError, ServiceError
+from devtools.testing.reference import REFERENCE as SHARED_REFERENCE
 from events.decoding.payloads import (
     detect_protocol,
     upgrade,

@@ -11,6 +11,7 @@ from events.rules.domestic import (
     domestic_print_attributes,
     strike,
 )
+from events.seed import seed_rule_config
 from events.tests.factories import (
     holder,
     negative_test_event,
@@ -19,7 +20,6 @@ from events.tests.factories import (
     vaccination_event,
 )
 from events.types import Origin
-from signing.seed import seed_rule_config
 
 CONFIG = seed_rule_config()
 NOW = datetime(2021, 7, 1, 12, 30, tzinfo=UTC)

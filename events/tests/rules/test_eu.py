@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from events.dccschema import DCC_VALIDATOR
 from events.rules.eu import (
-    DCC_VALIDATOR,
     SPECIMEN_EXPIRATION_TIME,
     DccNotBuildable,
     check_dcc_schema,
@@ -16,6 +16,7 @@ from events.rules.eu import (
     eu_print_message,
 )
 from events.rules.uci import uci_is_valid
+from events.seed import seed_rule_config
 from events.tests.factories import (
     holder,
     negative_test_event,
@@ -23,7 +24,6 @@ from events.tests.factories import (
     recovery_event,
     vaccination_event,
 )
-from signing.seed import seed_rule_config
 
 CONFIG = seed_rule_config()
 NOW = datetime(2021, 7, 1, 12, 30, 15, 123456, tzinfo=UTC)

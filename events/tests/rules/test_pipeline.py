@@ -18,13 +18,13 @@ from events.rules.pipeline import (
     set_missing_doses,
     valid_from_time,
 )
+from events.seed import seed_rule_config
 from events.tests.factories import (
     negative_test_event,
     positive_test_event,
     recovery_event,
     vaccination_event,
 )
-from signing.seed import seed_rule_config
 
 CONFIG = seed_rule_config()
 NOW = datetime(2021, 7, 1, 12, 30, tzinfo=UTC)

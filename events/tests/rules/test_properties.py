@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from events.dccschema import DCC_VALIDATOR
 from events.rules.domestic import contiguous_blocks, domestic_issuance, strip_windows
-from events.rules.eu import DCC_VALIDATOR, eu_messages
+from events.rules.eu import eu_messages
 from events.rules.pipeline import distill, floor_to_hour
 from events.rules.uci import generate_uci, uci_is_valid
+from events.seed import seed_rule_config
 from events.tests.factories import (
     holder,
     negative_test_event,
@@ -18,7 +20,6 @@ from events.tests.factories import (
     vaccination_event,
 )
 from events.types import Origin
-from signing.seed import seed_rule_config
 
 CONFIG = seed_rule_config()
 NOW = datetime(2021, 7, 1, 12, 30, tzinfo=UTC)

@@ -1,0 +1,261 @@
+"""The app and print API (api.md §2–§8). Views are thin: parse, call one service, shape output."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import datetime, timezone
+from typing import Any
+
+from adrf.views import APIView as AdrfAPIView
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.health import application_health
+from api.requests import credentials_request_parse, json_body_parse, print_request_parse
+from common import errors
+from events.accesstokens.service import access_tokens_issue
+from events.intake import validate_provider_result_document
+from signing.issuance import credentials_issue, issuance_prepare, print_proof_issue
+from signing.selectors import print_client_get
+
+
+def request_now() -> datetime:
+    """The request's single "now" (README conventions)."""
+    return datetime.now(timezone.utc)
+
+
+def body_json(request: Request) -> Any:
+    try:
+        raw = request._request.body
+    except RequestDataTooBig:
+        raise errors.ServiceError(413, "request_too_large", "Request body is too large.") from None
+    return json_body_parse(raw, max_depth=settings.REQUEST_MAX_JSON_DEPTH)
+
+
+class APIView(AdrfAPIView):
+    """adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
+    permission and throttle checks) runs inline rather than through `sync_to_async`, a thread
+    hop per request (issue "Performance"). The API configures none of those classes, so
+    `initial()` does no I/O; a view that adds any gets adrf's behaviour back."""
+
+    async def async_dispatch(self, request, *args, **kwargs):
+        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+            return await super().async_dispatch(request, *args, **kwargs)
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            if request.method.lower() in self.http_method_names:
+                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, *args, **kwargs)
+            else:  # 405 and OPTIONS: as adrf does
+                response = await sync_to_async(handler)(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+
+# --- OpenAPI shapes (documentation only; validation is in api.requests and events.decoding) ---
+
+class BlobSerializer(serializers.Serializer):
+    payload = serializers.CharField(help_text="base64 of the provider's JSON bytes")
+    signature = serializers.CharField(help_text="base64 of a DER CMS SignedData, detached")
+
+
+class GreenCardOriginSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    eventTime = serializers.CharField()
+    expirationTime = serializers.CharField()
+    validFrom = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    loc = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+class UpstreamErrorSerializer(serializers.Serializer):
+    detail = serializers.JSONField(help_text="a list of strings, or of {loc, msg, type} items (422)")
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="invalid input (code), or holder mismatch (upstream body)"),
+    401: OpenApiResponse(UpstreamErrorSerializer),
+    413: OpenApiResponse(ErrorSerializer),
+    422: OpenApiResponse(UpstreamErrorSerializer),
+    429: OpenApiResponse(ErrorSerializer, description="rate_limited (per-client limit, with Retry-After)"),
+    502: OpenApiResponse(ErrorSerializer),
+    503: OpenApiResponse(ErrorSerializer),
+    504: OpenApiResponse(ErrorSerializer),
+}
+
+
+class HealthApi(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "ApplicationHealth",
+            {
+                "running": serializers.BooleanField(),
+                "service_status": inline_serializer(
+                    "ServiceHealth",
+                    {"service": serializers.CharField(), "is_healthy": serializers.BooleanField(),
+                     "message": serializers.CharField()},
+                    many=True,
+                ),
+            },
+        )
+    )
+    async def get(self, request: Request) -> Response:
+        return Response(await application_health())
+
+
+class PrepareIssueApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "PrepareIssueResponse",
+                {"stoken": serializers.UUIDField(), "prepareIssueMessage": serializers.CharField()},
+            ),
+            **{k: v for k, v in ERRORS.items() if k >= 500 or k == 429},
+        },
+    )
+    async def post(self, request: Request) -> Response:
+        return Response(await issuance_prepare())
+
+
+class CredentialsIssueApi(APIView):
+    class CredentialsRequestData(serializers.Serializer):
+        events = BlobSerializer(many=True)
+        stoken = serializers.UUIDField()
+        issueCommitmentMessage = serializers.CharField()
+
+    @extend_schema(
+        operation_id="app_credentials",
+        request=CredentialsRequestData,
+        responses={
+            200: inline_serializer(
+                "MobileAppProofOfVaccination",
+                {
+                    "domesticGreencard": inline_serializer(
+                        "DomesticGreenCard",
+                        {"origins": GreenCardOriginSerializer(many=True),
+                         "createCredentialMessages": serializers.CharField()},
+                        allow_null=True,
+                    ),
+                    "euGreencards": inline_serializer(
+                        "EuGreenCard",
+                        {"origins": GreenCardOriginSerializer(many=True), "credential": serializers.CharField()},
+                        many=True,
+                    ),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    async def post(self, request: Request) -> Response:
+        now = request_now()
+        data = credentials_request_parse(body_json(request))
+        result = await credentials_issue(
+            blobs=data.events, stoken=data.stoken, issue_commitment_message=data.issue_commitment_message, now=now
+        )
+        return Response(result)
+
+
+def print_token_from_header(header: str | None) -> str:
+    if not header or not header.startswith("Token "):
+        raise errors.ServiceError(401, "not_authenticated", "Authentication credentials were not provided.")
+    key = header[len("Token "):].strip()
+    if not key:
+        raise errors.ServiceError(401, "not_authenticated", "Authentication credentials were not provided.")
+    return key
+
+
+class PrintProofApi(APIView):
+    class CredentialsRequestEvents(serializers.Serializer):
+        events = BlobSerializer(many=True)
+
+    @extend_schema(
+        operation_id="app_print",
+        request=CredentialsRequestEvents,
+        responses={
+            200: inline_serializer(
+                "PrintProof",
+                {
+                    "domestic": inline_serializer(
+                        "PrintDomestic",
+                        {"attributes": serializers.DictField(child=serializers.CharField()),
+                         "qr": serializers.CharField()},
+                        allow_null=True,
+                    ),
+                    "european": inline_serializer(
+                        "PrintEuropean",
+                        {"expirationTime": serializers.CharField(), "dcc": serializers.JSONField(),
+                         "qr": serializers.CharField()},
+                        allow_null=True,
+                    ),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    async def post(self, request: Request) -> Response:
+        now = request_now()
+        key = print_token_from_header(request.headers.get("Authorization"))
+        client = await print_client_get(key=key)
+        if client is None:
+            raise errors.ServiceError(401, "authentication_failed", "Invalid token.")
+        blobs = print_request_parse(body_json(request))
+        return Response(await print_proof_issue(blobs=blobs, now=now, print_client=client))
+
+
+class AccessTokensApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "EventDataProviderJWT",
+                {"provider_identifier": serializers.CharField(), "unomi": serializers.CharField(),
+                 "event": serializers.CharField()},
+                many=True,
+            ),
+            **{k: v for k, v in ERRORS.items() if k in (401, 429, 502, 503, 504)},
+        },
+    )
+    async def post(self, request: Request) -> Response:
+        now = request_now()
+        return Response(await access_tokens_issue(authorization=request.headers.get("Authorization"), now=now))
+
+
+DOCUMENTATION_RESPONSES = {200: None, **{k: ERRORS[k] for k in (413, 422, 429)}}
+PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True,
+                          "required": ["protocolVersion", "providerIdentifier"]}
+
+
+class DataProviderEventsResultApi(APIView):
+    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
+                   description="Validates a protocol 3.0 provider result (events.md §4); answers null.")
+    async def post(self, request: Request) -> Response:
+        validate_provider_result_document(body_json(request), protocol="3.0")
+        return Response(None)
+
+
+class V2EventApi(APIView):
+    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
+                   description="Validates a protocol 2.0 provider result (events.md §5); answers null.")
+    async def post(self, request: Request) -> Response:
+        validate_provider_result_document(body_json(request), protocol="2.0")
+        return Response(None)

@@ -1,0 +1,251 @@
+"""Outbound HTTP for every downstream system: pooled async clients and one error mapping
+(signers.md §1, decisions c, f, p, v).
+
+One long-lived `httpx.AsyncClient` per downstream system *per event loop* (tests run a loop per
+test); `clients_close()` is called by the ASGI lifespan at shutdown. The clients keep the httpx
+API on an aiohttp transport (`httpx-aiohttp`): httpx's own transport costs milliseconds of CPU
+per call under concurrency (issue "Performance", benchmarks/PROFILE.md). That transport maps
+aiohttp's exceptions coarsely (a server disconnect or a refused connection becomes
+`ConnectTimeout`), so `failure_kind` classifies failures by the aiohttp exception itself. Every failure becomes one
+of the three `ServiceError`s of api.md §9; nothing of the downstream response is echoed or
+logged beyond its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import ssl
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import httpx
+from django.conf import settings
+from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
+
+from common import errors
+from common.jsonutil import dumps_bytes
+
+logger = logging.getLogger(__name__)
+
+SYSTEMS = ("domestic", "eu", "inge6", "rvig")
+
+# Per-request timings of downstream calls, in milliseconds (for the submission record).
+@dataclass
+class DownstreamRecord:
+    """What the downstream calls of one request did, for its submission record."""
+
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # system -> code of its first failure
+
+
+downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar(
+    "downstream_record", default=None
+)
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+_ssl_contexts: dict[str, ssl.SSLContext] = {}
+
+
+def ssl_context_for(system: str) -> ssl.SSLContext:
+    """Verification is always on; built once per process (loading a bundle is expensive)."""
+    if system not in _ssl_contexts:
+        if system == "rvig":
+            context = ssl.create_default_context(cafile=settings.RVIG_CA_CERT_FILE or None)
+            if settings.RVIG_CERT_FILENAME:
+                context.load_cert_chain(settings.RVIG_CERT_FILENAME)
+        else:
+            context = ssl.create_default_context(cafile=settings.SIGNER_CA_CERT_FILE or None)
+        _ssl_contexts[system] = context
+    return _ssl_contexts[system]
+
+
+def _timeout(read: float | None = None) -> httpx.Timeout:
+    read = settings.HTTP_READ_TIMEOUT if read is None else read
+    # aiohttp's "connect" timeout (which the transport sets from `pool`) covers both the wait for
+    # a pooled connection and opening a new one; `connect` alone bounds the TCP/TLS handshake.
+    return httpx.Timeout(
+        connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read,
+        pool=settings.HTTP_POOL_TIMEOUT + settings.HTTP_CONNECT_TIMEOUT,
+    )
+
+
+class _Transport(AiohttpTransport):
+    """Sends the header names as httpx built them (its `Headers.items()` would lowercase them)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers = request.headers
+        request.headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw)
+        try:
+            return await super().handle_async_request(request)
+        finally:
+            request.headers = headers
+
+
+def _new_client(system: str) -> httpx.AsyncClient:
+
+    def session() -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop. httpx sets every header itself; aiohttp
+        # would add `Content-Type: application/octet-stream` to a POST without a body.
+        connector = aiohttp.TCPConnector(
+            limit=settings.HTTP_MAX_CONNECTIONS, keepalive_timeout=30, ssl=ssl_context_for(system)
+        )
+        return aiohttp.ClientSession(connector=connector, skip_auto_headers=("Content-Type",))
+
+    transport = _Transport(verify=ssl_context_for(system), trust_env=False, client=session)
+    return httpx.AsyncClient(
+        transport=transport, timeout=_timeout(), trust_env=False, follow_redirects=False,
+    )
+
+
+def client_for(system: str) -> httpx.AsyncClient:
+    """The pooled client of `system` on the running event loop."""
+    loop = asyncio.get_running_loop()
+    per_loop = _clients.setdefault(loop, {})
+    client = per_loop.get(system)
+    if client is None or client.is_closed:
+        client = per_loop[system] = _new_client(system)
+    return client
+
+
+async def clients_close() -> None:
+    """Close the clients of the running loop (ASGI lifespan shutdown, test teardown)."""
+    loop = asyncio.get_running_loop()
+    for client in _clients.pop(loop, {}).values():
+        await client.aclose()
+
+
+NOTHING_SENT, TIMEOUT, UNAVAILABLE = "nothing sent", "timeout", "unavailable"
+
+
+def failure_kind(exc: Exception) -> str:
+    """Classify a transport failure by the aiohttp exception behind it (or httpx's own):
+
+    - nothing sent: no connection could be made (refused, DNS, TLS handshake, connect or pool
+      timeout), so a retry is safe; it maps to 503, or 504 when it was a timeout;
+    - timeout: the request may have been sent (read timeout): 504, no retry;
+    - unavailable: the server disconnected or sent a broken response: 503, no retry.
+    """
+    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(cause, aiohttp.ConnectionTimeoutError):
+        return NOTHING_SENT
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return NOTHING_SENT
+    if isinstance(cause, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout)):
+        return TIMEOUT
+    if cause is exc and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return NOTHING_SENT
+    return UNAVAILABLE
+
+
+def _is_nothing_sent(exc: Exception) -> bool:
+    """Connection refused or connect timeout: the request never left, so a retry is safe."""
+    return failure_kind(exc) == NOTHING_SENT
+
+
+def map_transport_error(exc: Exception) -> errors.ServiceError:
+    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(cause, (asyncio.TimeoutError, httpx.TimeoutException)):
+        return errors.downstream_timeout()
+    return errors.downstream_unavailable()
+
+
+def map_status(status: int) -> errors.ServiceError:
+    if status in (429, 502, 503, 504):
+        return errors.downstream_unavailable()
+    return errors.downstream_bad_response()
+
+
+def _record_timing(system: str, started: float) -> float:
+    elapsed = (time.perf_counter() - started) * 1000
+    record = downstream_record.get()
+    if record is not None:
+        record.timings_ms[system] = round(record.timings_ms.get(system, 0.0) + elapsed, 3)
+    return elapsed
+
+
+def _failed(system: str, error: Exception) -> Exception:
+    """Note which downstream failed, and how, in the request's record; returns `error`."""
+    record = downstream_record.get()
+    if record is not None:
+        record.errors.setdefault(system, getattr(error, "code", type(error).__name__))
+    return error
+
+
+async def downstream_post(
+    system: str,
+    url: str,
+    *,
+    json: Any | None = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    read_timeout: float | None = None,
+    auth: tuple[str, str] | None = None,
+    status_errors: dict[int, Exception] | None = None,
+) -> httpx.Response:
+    """POST to a downstream system and return its 2xx response, or raise the mapped error.
+
+    JSON bodies are sent with `Content-Type: application/json` exactly (the domestic signer
+    refuses anything else). Retries once, without delay, only when nothing was sent.
+    """
+    client = client_for(system)
+    request_headers = dict(headers or {})
+    body = content
+    if json is not None:
+        body = dumps_bytes(json)
+        request_headers["Content-Type"] = "application/json"
+        request_headers.setdefault("Accept", "application/json")
+    timeout = _timeout(read_timeout) if read_timeout is not None else httpx.USE_CLIENT_DEFAULT
+    attempts = 1 + max(settings.HTTP_EXPONENTIAL_RETRIES, 0)
+    started = time.perf_counter()
+    for attempt in range(attempts):
+        try:
+            response = await client.post(
+                url, content=body, headers=request_headers, timeout=timeout,
+                auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT,
+            )
+            break
+        except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as exc:
+            # aiohttp errors the transport does not translate (e.g. an answer that is not HTTP)
+            # arrive as they are; they are protocol errors of the downstream like the others.
+            if attempt + 1 < attempts and _is_nothing_sent(exc):
+                continue
+            elapsed = _record_timing(system, started)
+            logger.warning(
+                "downstream call failed",
+                extra={"downstream": system, "exception": type(exc).__name__, "duration_ms": round(elapsed, 1)},
+            )
+            raise _failed(system, map_transport_error(exc)) from None
+    elapsed = _record_timing(system, started)
+    if not 200 <= response.status_code < 300:
+        logger.warning(
+            "downstream answered an error",
+            extra={"downstream": system, "status": response.status_code, "duration_ms": round(elapsed, 1)},
+        )
+        if status_errors and response.status_code in status_errors:
+            raise _failed(system, status_errors[response.status_code])
+        raise _failed(system, map_status(response.status_code))
+    return response
+
+
+async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool:
+    """A harmless connectivity check for `/health` and `check_signers`: any HTTP answer counts."""
+    try:
+        await asyncio.wait_for(client_for(system).get(url, timeout=timeout), timeout)
+    except Exception as exc:  # any failure means "not reachable"; /health must always answer 200
+        logger.info("downstream not reachable", extra={"downstream": system, "exception": type(exc).__name__})
+        return False
+    return True
+
+
+def invalid_response(system: str, reason: str) -> errors.ServiceError:
+    """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
+    logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
+    return _failed(system, errors.downstream_bad_response())

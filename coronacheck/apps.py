@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoronacheckConfig(AppConfig):
+    name = "coronacheck"
+    verbose_name = "Project: operator commands"
+    default_auto_field = "django.db.models.BigAutoField"

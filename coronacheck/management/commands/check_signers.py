@@ -1,0 +1,116 @@
+"""`manage.py check_signers`: a harmless request to every downstream system, with latency
+(signers.md §1–§5). Nothing personal is sent: the domestic signer is asked to prepare one
+credential, the others only get a connectivity request (RVIG a person look-up only when
+RVIG_HEALTH_CHECK_BSN is configured)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from api.health import rvig_healthy
+from common import errors
+from common.http import client_for, clients_close
+from signing.clients import domestic_prepare_issue
+
+
+@dataclass
+class SignerCheck:
+    system: str
+    target: str
+    ok: bool
+    latency_ms: float
+    detail: str
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def _any_answer(system: str, url: str, timeout: float) -> str:
+    response = await client_for(system).get(url, timeout=timeout)
+    return f"HTTP {response.status_code}"
+
+
+async def _eu_health(timeout: float) -> str:
+    response = await client_for("eu").get(_origin(settings.EU_INTERNATIONAL_SIGNING_URL) + "/health", timeout=timeout)
+    if response.status_code >= 500:
+        raise errors.downstream_unavailable()
+    return f"HTTP {response.status_code}" + (" (healthy)" if response.status_code == 200 else "")
+
+
+async def _domestic_prepare_issue() -> str:
+    await domestic_prepare_issue(credential_amount=1)
+    return "prepare_issue answered"
+
+
+async def _rvig(timeout: float) -> str:
+    if not await rvig_healthy():
+        raise errors.downstream_unavailable()
+    return "person look-up succeeded" if settings.RVIG_HEALTH_CHECK_BSN else "reachable"
+
+
+async def _check(system: str, target: str, call: Callable[[], Awaitable[str]], timeout: float) -> SignerCheck:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(call(), timeout)
+        ok = True
+    except TimeoutError:
+        ok, detail = False, f"no answer within {timeout:g} s"
+    except errors.ServiceError as exc:
+        ok, detail = False, exc.code
+    except (httpx.HTTPError, OSError) as exc:
+        ok, detail = False, type(exc).__name__
+    return SignerCheck(system, target, ok, (time.perf_counter() - started) * 1000, detail)
+
+
+async def signers_check(timeout: float) -> list[SignerCheck]:
+    """Run the four checks concurrently."""
+    checks = [
+        ("domestic", settings.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL, _domestic_prepare_issue),
+        ("eu", _origin(settings.EU_INTERNATIONAL_SIGNING_URL) + "/health", lambda: _eu_health(timeout)),
+        ("inge6", _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/",
+         lambda: _any_answer("inge6", _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/", timeout)),
+        ("rvig", _origin(settings.RVIG_URL), lambda: _rvig(timeout)),
+    ]
+    try:
+        return list(await asyncio.gather(*(_check(s, t, c, timeout) for s, t, c in checks)))
+    finally:
+        await clients_close()
+
+
+def checks_table(results: list[SignerCheck]) -> list[str]:
+    rows = [("downstream", "target", "status", "latency", "detail")]
+    rows += [(r.system, r.target, "ok" if r.ok else "FAILED", f"{r.latency_ms:.0f} ms", r.detail) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+class Command(BaseCommand):
+    help = (
+        "Check that the downstream systems answer: the domestic signer (POST /prepare_issue for one "
+        "credential), the EU signer (GET /health), Inge-6 and RVIG (connectivity; RVIG looks up a person "
+        "only if RVIG_HEALTH_CHECK_BSN is set). Prints a table with status and latency; exits with "
+        "status 1 if any check fails."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--timeout", type=float, default=3.0, help="seconds per check (default 3)")
+
+    def handle(self, *args, **options) -> None:
+        if options["timeout"] <= 0:
+            raise CommandError("--timeout must be positive")
+        results = asyncio.run(signers_check(options["timeout"]))
+        for line in checks_table(results):
+            self.stdout.write(line)
+        failed = [r.system for r in results if not r.ok]
+        if failed:
+            raise CommandError(f"downstream check failed: {', '.join(failed)}")

@@ -1,0 +1,124 @@
+"""Tests of signing/accesstokens/fakes.py and its two management commands (development stand-ins)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from nacl.public import PrivateKey
+
+from devtools.fakes import (
+    FAKE_PERSONS,
+    dev_inge6_jwt,
+    inge6_box,
+    rvig_response,
+)
+from events.accesstokens.inge6 import decrypt_bsn, verify_inge6_jwt
+from events.accesstokens.rvig import (
+    RvigHolder,
+    parse_vraag_response,
+    rvig_birth_date,
+    vraag_request,
+)
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_fake_box_opens_with_the_service_keys():
+    inge6 = PrivateKey.generate()
+    service = PrivateKey.generate()
+    body = inge6_box(
+        "999990019",
+        inge6_private_key_b64=base64.b64encode(bytes(inge6)).decode(),
+        service_public_key_b64=base64.b64encode(bytes(service.public_key)).decode(),
+    )
+    assert decrypt_bsn(
+        body, private_key_b64=base64.b64encode(bytes(service)).decode(),
+        inge6_public_key_b64=base64.b64encode(bytes(inge6.public_key)).decode(),
+    ) == "999990019"
+
+
+@pytest.mark.parametrize("bsn", sorted(FAKE_PERSONS))
+def test_fake_rvig_answers_parse(bsn):
+    first, last, birth = FAKE_PERSONS[bsn]
+    holder = parse_vraag_response(rvig_response(FAKE_PERSONS[bsn]).encode())
+    assert (holder.first_name, holder.last_name) == (first, last)
+    assert holder == RvigHolder(first, last, rvig_birth_date(birth))
+
+
+def test_dev_jwt_verifies_with_the_configured_key_and_audience():
+    now = datetime.now(UTC)
+    token = dev_inge6_jwt("999990019", now=now)
+    claims = verify_inge6_jwt(
+        token, public_key_pem=Path(settings.INGE6_JWT_PUBLIC_CRT_FILE).read_bytes(),
+        audiences=settings.INGE4_JWT_AUDIENCE, issuer=settings.INGE6_JWT_ISSUER, now=now,
+    )
+    assert claims["bsn"] == "999990019"
+
+
+def test_mint_inge6_jwt_command_prints_a_token():
+    out = io.StringIO()
+    call_command("mint_inge6_jwt", "--bsn", "999995571", "--minutes", "5", stdout=out)
+    claims = jwt.decode(out.getvalue().strip(), options={"verify_signature": False})
+    assert claims["bsn"] == "999995571"
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the fakes did not start")
+
+
+def test_run_fake_identity_services_serves_and_stops_on_sigterm():
+    inge6_port, rvig_port = free_port(), free_port()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="devtools.settings_test")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_fake_identity_services", "--skip-checks",
+         "--inge6-port", str(inge6_port), "--rvig-port", str(rvig_port)],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until_listening(inge6_port, process)
+        wait_until_listening(rvig_port, process)
+        token = dev_inge6_jwt("999995571", now=datetime.now(UTC))
+        answer = httpx.post(f"http://127.0.0.1:{inge6_port}/bsn_attribute", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+        refused = httpx.post(f"http://127.0.0.1:{inge6_port}/bsn_attribute", headers={"Authorization": "Bearer x"})
+        assert refused.status_code == 401
+        soap = httpx.post(f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc",
+                          content=vraag_request("999995571"), headers={"Content-Type": "text/xml; charset=utf-8"})
+        assert parse_vraag_response(soap.content) == RvigHolder("Naomi", "Goede", "1987-04-01")
+        unknown = httpx.post(f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc",
+                             content=vraag_request("123456782"))
+        assert b"<code>33</code>" in unknown.content
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "stopped" in out

@@ -1,0 +1,35 @@
+"""`manage.py import_providers <file.json5>` (access-tokens.md §5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events.providers import ProviderImportError, providers_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import providers from an upstream-format JSON5 file (vaccinationproviders.json5). The whole "
+        "file is validated first and imported in one transaction: providers are upserted by "
+        "identifier; providers and certificate entries not in the file are left alone; existing "
+        "certificate entries keep their status. On any invalid entry nothing is imported."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", help="path of the JSON5 provider file")
+
+    def handle(self, *args, **options) -> None:
+        path = Path(options["file"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {type(exc).__name__}") from None
+        try:
+            providers, certificates = providers_import(text)
+        except ProviderImportError as exc:
+            raise CommandError(f"nothing imported: {exc}") from None
+        self.stdout.write(self.style.SUCCESS(
+            f"imported {providers} provider(s), {certificates} new certificate entr{'y' if certificates == 1 else 'ies'}"
+        ))

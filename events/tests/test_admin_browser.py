@@ -1,0 +1,109 @@
+"""The admin in a real browser: headless Chromium logs in, changes a rule constant, sees the
+history entry (old → new) and opens the dashboard, whose screenshot is written to
+`test-artifacts/dashboard.png`.
+
+Needs Debian's `chromium` and `chromium-driver` (bin/setup installs them when missing) and selenium.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.utils import timezone
+
+from events.models import RuleConfiguration
+from events.services import rules_seed_if_empty
+from signing.models import EventSubmission
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-dev.txt)")
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("Debian chromium and chromium-driver are not installed (bin/setup installs them as root)",
+                allow_module_level=True)
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+@pytest.fixture
+def browser():
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,2400",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def site(live_server, settings, transactional_db):
+    """The live server with seeded rules, an editor and a few submission records."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    rules_seed_if_empty()
+    user = User.objects.create_user("editor", password="browser-test-password", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_rules"))
+    now = timezone.now()
+    for day in range(7):
+        for i in range(day + 2):
+            EventSubmission.objects.create(
+                created_at=now - timedelta(days=day, minutes=i), endpoint="credentials" if i % 3 else "print",
+                status=503 if i == 4 else 200, error_code="downstream_unavailable" if i == 4 else "",
+                domestic_issued=i != 4, eu_issued=1 if i != 4 else 0, event_counts={"vaccination": 2},
+                duration_ms=80 + 20 * i, downstream_ms={"domestic": 30.0 + i, "eu": 20.0 + 2 * i},
+            )
+    return live_server.url
+
+
+def wait_for(driver, css: str):
+    return WebDriverWait(driver, 15).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_staff_changes_a_rule_sees_its_history_and_opens_the_dashboard(browser, site):
+    browser.get(site + "/admin/events/ruleconfiguration/1/change/")
+    assert "/admin/login/" in browser.current_url
+    wait_for(browser, "#id_username").send_keys("editor")
+    browser.find_element(By.ID, "id_password").send_keys("browser-test-password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    field = wait_for(browser, "#id_domestic_maximum_issuance_days")
+    assert "Days. Strips are issued for at most this many days ahead." in browser.page_source
+    field.clear()
+    field.send_keys("21")
+    browser.find_element(By.NAME, "_save").click()
+    wait_for(browser, "ul.messagelist")
+    assert RuleConfiguration.objects.get(pk=1).domestic_maximum_issuance_days == 21
+
+    browser.get(site + "/admin/events/ruleconfiguration/1/history/")
+    changes = " ".join(wait_for(browser, "#change-history tbody tr").text.split())
+    assert "DOMESTIC_MAXIMUM_ISSUANCE_DAYS: 28 → 21" in changes
+    assert "editor" in changes
+
+    browser.get(site + "/admin/")
+    wait_for(browser, "#dashboard-link a").click()
+    wait_for(browser, "#dashboard svg.chart")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#dashboard svg.chart")) == 5
+    assert "Certificates issued per day and kind" in browser.page_source
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "dashboard.png"
+    assert browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000
