@@ -69,6 +69,7 @@ class APIView(AdrfAPIView):
 
 # --- OpenAPI shapes (documentation only; validation is in api.requests and events.decoding) ---
 
+
 class BlobSerializer(serializers.Serializer):
     payload = serializers.CharField(help_text="base64 of the provider's JSON bytes")
     signature = serializers.CharField(help_text="base64 of a DER CMS SignedData, detached")
@@ -111,8 +112,11 @@ class HealthApi(APIView):
                 "running": serializers.BooleanField(),
                 "service_status": inline_serializer(
                     "ServiceHealth",
-                    {"service": serializers.CharField(), "is_healthy": serializers.BooleanField(),
-                     "message": serializers.CharField()},
+                    {
+                        "service": serializers.CharField(),
+                        "is_healthy": serializers.BooleanField(),
+                        "message": serializers.CharField(),
+                    },
                     many=True,
                 ),
             },
@@ -152,8 +156,7 @@ class CredentialsIssueApi(APIView):
                 {
                     "domesticGreencard": inline_serializer(
                         "DomesticGreenCard",
-                        {"origins": GreenCardOriginSerializer(many=True),
-                         "createCredentialMessages": serializers.CharField()},
+                        {"origins": GreenCardOriginSerializer(many=True), "createCredentialMessages": serializers.CharField()},
                         allow_null=True,
                     ),
                     "euGreencards": inline_serializer(
@@ -178,7 +181,7 @@ class CredentialsIssueApi(APIView):
 def print_token_from_header(header: str | None) -> str:
     if not header or not header.startswith("Token "):
         raise errors.ServiceError(401, "not_authenticated", "Authentication credentials were not provided.")
-    key = header[len("Token "):].strip()
+    key = header[len("Token ") :].strip()
     if not key:
         raise errors.ServiceError(401, "not_authenticated", "Authentication credentials were not provided.")
     return key
@@ -197,14 +200,16 @@ class PrintProofApi(APIView):
                 {
                     "domestic": inline_serializer(
                         "PrintDomestic",
-                        {"attributes": serializers.DictField(child=serializers.CharField()),
-                         "qr": serializers.CharField()},
+                        {"attributes": serializers.DictField(child=serializers.CharField()), "qr": serializers.CharField()},
                         allow_null=True,
                     ),
                     "european": inline_serializer(
                         "PrintEuropean",
-                        {"expirationTime": serializers.CharField(), "dcc": serializers.JSONField(),
-                         "qr": serializers.CharField()},
+                        {
+                            "expirationTime": serializers.CharField(),
+                            "dcc": serializers.JSONField(),
+                            "qr": serializers.CharField(),
+                        },
                         allow_null=True,
                     ),
                 },
@@ -228,8 +233,11 @@ class AccessTokensApi(APIView):
         responses={
             200: inline_serializer(
                 "EventDataProviderJWT",
-                {"provider_identifier": serializers.CharField(), "unomi": serializers.CharField(),
-                 "event": serializers.CharField()},
+                {
+                    "provider_identifier": serializers.CharField(),
+                    "unomi": serializers.CharField(),
+                    "event": serializers.CharField(),
+                },
                 many=True,
             ),
             **{k: v for k, v in ERRORS.items() if k in (401, 429, 502, 503, 504)},
@@ -241,21 +249,26 @@ class AccessTokensApi(APIView):
 
 
 DOCUMENTATION_RESPONSES = {200: None, **{k: ERRORS[k] for k in (413, 422, 429)}}
-PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True,
-                          "required": ["protocolVersion", "providerIdentifier"]}
+PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True, "required": ["protocolVersion", "providerIdentifier"]}
 
 
 class DataProviderEventsResultApi(APIView):
-    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
-                   description="Validates a protocol 3.0 provider result (events.md §4); answers null.")
+    @extend_schema(
+        request={"application/json": PROVIDER_RESULT_SCHEMA},
+        responses=DOCUMENTATION_RESPONSES,
+        description="Validates a protocol 3.0 provider result (events.md §4); answers null.",
+    )
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="3.0")
         return Response(None)
 
 
 class V2EventApi(APIView):
-    @extend_schema(request={"application/json": PROVIDER_RESULT_SCHEMA}, responses=DOCUMENTATION_RESPONSES,
-                   description="Validates a protocol 2.0 provider result (events.md §5); answers null.")
+    @extend_schema(
+        request={"application/json": PROVIDER_RESULT_SCHEMA},
+        responses=DOCUMENTATION_RESPONSES,
+        description="Validates a protocol 2.0 provider result (events.md §5); answers null.",
+    )
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="2.0")
         return Response(None)

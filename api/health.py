@@ -51,9 +51,15 @@ async def application_health() -> dict:
     return {
         "running": True,
         "service_status": [
-            {"service": "database", "is_healthy": database,
-             "message": "ping succeeded" if database else "Could not ping database."},
-            {"service": "rvig", "is_healthy": rvig,
-             "message": "Data request successful" if rvig else "Could not perform test call."},
+            {
+                "service": "database",
+                "is_healthy": database,
+                "message": "ping succeeded" if database else "Could not ping database.",
+            },
+            {
+                "service": "rvig",
+                "is_healthy": rvig,
+                "message": "Data request successful" if rvig else "Could not perform test call.",
+            },
         ],
     }

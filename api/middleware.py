@@ -82,9 +82,7 @@ class ApiMiddleware(AsyncMiddleware):
         except ValueError:
             too_large = False
         if too_large:
-            return JsonResponse(
-                {"detail": "Request body is too large.", "code": "request_too_large"}, status=413
-            )
+            return JsonResponse({"detail": "Request body is too large.", "code": "request_too_large"}, status=413)
         return await self.get_response(request)
 
 

@@ -25,13 +25,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
 def provider_result(now: datetime, provider: str) -> dict:
     def vaccination(days_ago: int, dose: int) -> dict:
         date = (now - timedelta(days=days_ago)).date().isoformat()
-        return {"type": "vaccination", "unique": f"bench-v-{dose}", "isSpecimen": False,
-                "vaccination": {"date": date, "hpkCode": "2924528", "doseNumber": dose, "totalDoses": 2,
-                                "country": "NLD"}}
+        return {
+            "type": "vaccination",
+            "unique": f"bench-v-{dose}",
+            "isSpecimen": False,
+            "vaccination": {"date": date, "hpkCode": "2924528", "doseNumber": dose, "totalDoses": 2, "country": "NLD"},
+        }
 
-    return {"protocolVersion": "3.0", "providerIdentifier": provider, "status": "complete",
-            "holder": {"firstName": "Bench", "infix": "", "lastName": "Proefpersoon", "birthDate": "1980-05-17"},
-            "events": [vaccination(60, 1), vaccination(30, 2)]}
+    return {
+        "protocolVersion": "3.0",
+        "providerIdentifier": provider,
+        "status": "complete",
+        "holder": {"firstName": "Bench", "infix": "", "lastName": "Proefpersoon", "birthDate": "1980-05-17"},
+        "events": [vaccination(60, 1), vaccination(30, 2)],
+    }
 
 
 def main(output: Path) -> None:
@@ -52,8 +59,9 @@ def main(output: Path) -> None:
     _, token = print_token_create(client_name="benchmark")
     blob = make_blob(provider_result(datetime.now(UTC), DEV_PROVIDER), signer)
     amount = credential_amount(config_snapshot_get_sync().rules)
-    output.write_text(json.dumps({"print_events": [blob], "credentials_events": [blob],
-                                  "icm": structural_icm(amount), "print_token": token}))
+    output.write_text(
+        json.dumps({"print_events": [blob], "credentials_events": [blob], "icm": structural_icm(amount), "print_token": token})
+    )
 
 
 if __name__ == "__main__":

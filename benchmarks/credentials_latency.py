@@ -38,11 +38,18 @@ def measure(base: str, fixtures: dict, requests: int) -> dict[str, list[float]]:
     with httpx.Client(timeout=30) as client:
         for index in range(requests + 1):
             prepare_ms, response = timed(client, f"{base}/app/prepare_issue/")
-            body = {"events": fixtures["credentials_events"], "stoken": response.json()["stoken"],
-                    "issueCommitmentMessage": fixtures["icm"]}
+            body = {
+                "events": fixtures["credentials_events"],
+                "stoken": response.json()["stoken"],
+                "issueCommitmentMessage": fixtures["icm"],
+            }
             credentials_ms, _ = timed(client, f"{base}/app/credentials/", json=body)
-            print_ms, _ = timed(client, f"{base}/app/print/", json={"events": fixtures["print_events"]},
-                                headers={"Authorization": f"Token {fixtures['print_token']}"})
+            print_ms, _ = timed(
+                client,
+                f"{base}/app/print/",
+                json={"events": fixtures["print_events"]},
+                headers={"Authorization": f"Token {fixtures['print_token']}"},
+            )
             if index:  # the first round opens the connections
                 results["prepare_issue"].append(prepare_ms)
                 results["credentials"].append(credentials_ms)
@@ -62,25 +69,34 @@ def main() -> None:
     db_url = database_url("bench_latency")
     database_recreate(db_url)
     fixtures_path = BENCH_FOLDER / "fixtures-latency.json"
-    subprocess.run([PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures_path)], check=True,
-                   cwd=BASE_DIR, env=service_environment(db_url, 1, 1))
-    stack = stack_start(arguments.signers, arguments.delay_ms, db_url,
-                        Path(tempfile.gettempdir()) / "coronacheck-latency-server.log")
+    subprocess.run(
+        [PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures_path)],
+        check=True,
+        cwd=BASE_DIR,
+        env=service_environment(db_url, 1, 1),
+    )
+    stack = stack_start(
+        arguments.signers, arguments.delay_ms, db_url, Path(tempfile.gettempdir()) / "coronacheck-latency-server.log"
+    )
     try:
         results = measure(stack.service_url, json.loads(fixtures_path.read_text()), arguments.requests)
     finally:
         stack.stop()
-    calls = {"prepare_issue": "1 (domestic prepare_issue)", "credentials": "2 concurrent (domestic issue + EU)",
-             "print": "2 concurrent (domestic issue_static + EU)"}
-    print(f"Signer delay {arguments.delay_ms} ms each, {arguments.signers} signers, "
-          f"{arguments.requests} sequential requests per endpoint\n")
+    calls = {
+        "prepare_issue": "1 (domestic prepare_issue)",
+        "credentials": "2 concurrent (domestic issue + EU)",
+        "print": "2 concurrent (domestic issue_static + EU)",
+    }
+    print(
+        f"Signer delay {arguments.delay_ms} ms each, {arguments.signers} signers, "
+        f"{arguments.requests} sequential requests per endpoint\n"
+    )
     print("| endpoint | signer calls | min ms | median ms | p90 ms | max ms |")
     print("|---|---|---:|---:|---:|---:|")
     for name, values in results.items():
         ordered = sorted(values)
         p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-        print(f"| {name} | {calls[name]} | {ordered[0]:.1f} | {statistics.median(ordered):.1f} | {p90:.1f} | "
-              f"{ordered[-1]:.1f} |")
+        print(f"| {name} | {calls[name]} | {ordered[0]:.1f} | {statistics.median(ordered):.1f} | {p90:.1f} | {ordered[-1]:.1f} |")
 
 
 if __name__ == "__main__":

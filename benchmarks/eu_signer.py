@@ -36,11 +36,20 @@ DCC = {
     "ver": "1.3.0",
     "nam": {"fn": "Bar", "fnt": "BAR", "gn": "Foo", "gnt": "FOO"},
     "dob": "1980-01-31",
-    "v": [{
-        "tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528", "ma": "ORG-100030215", "dn": 2, "sd": 2,
-        "dt": "2021-06-01", "co": "NL", "is": "Ministry of Health Welfare and Sport",
-        "ci": "URN:UVCI:01:NL:ABCDEFGHIJKLMNOPQRSTUV12#W",
-    }],
+    "v": [
+        {
+            "tg": "840539006",
+            "vp": "1119349007",
+            "mp": "EU/1/20/1528",
+            "ma": "ORG-100030215",
+            "dn": 2,
+            "sd": 2,
+            "dt": "2021-06-01",
+            "co": "NL",
+            "is": "Ministry of Health Welfare and Sport",
+            "ci": "URN:UVCI:01:NL:ABCDEFGHIJKLMNOPQRSTUV12#W",
+        }
+    ],
 }
 REQUEST = {"keyUsage": "vaccination", "expirationTime": "2031-01-01T00:00:00+00:00", "dcc": DCC}
 
@@ -90,9 +99,20 @@ def free_port() -> int:
 def start_signers(key_folder: Path) -> tuple[subprocess.Popen, str]:
     eu_port, domestic_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.reference", "--eu-port", str(eu_port), "--domestic-port",
-         str(domestic_port), "--key-folder", str(key_folder)],
-        cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "devtools.reference",
+            "--eu-port",
+            str(eu_port),
+            "--domestic-port",
+            str(domestic_port),
+            "--key-folder",
+            str(key_folder),
+        ],
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{eu_port}"
     deadline = time.monotonic() + 20

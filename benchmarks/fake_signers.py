@@ -22,7 +22,12 @@ import signal
 
 from aiohttp import web
 
-EU_CREDENTIAL = "HC1:" + "6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQUHQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFNPLIR.KQNA7N95U/3FJCTG90OARH9P1J4HGZJKBEG%123ZC$0BCI757TLXKIBTV5TN%2LXK-$CH4TSXKZ4S/$K%0KPQ1HEP9.PZE9Q$95:UENEUW6646936HRTO$9KZ56DE/.QC$Q3J62:6LZ6O59++9-G9+E93ZM$96TV6NRNJ1"  # noqa: E501
+EU_CREDENTIAL = "HC1:" + (
+    "6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEXWK G2EP4J0BGJLFX3R3VHXK.PJ:2DPF6R:5SVBHABVCNN95SWMPHQU"
+    "HQN%A0SOE+QQAB-HQ/HQ7IR.SQEEOK9SAI4- 7Y15KBPD34  QWSP0WRGTQFNPLIR.KQNA7N95U/3FJCTG90OARH9P1J4HGZJKBE"
+    "G%123ZC$0BCI757TLXKIBTV5TN%2LXK-$CH4TSXKZ4S/$K%0KPQ1HEP9.PZE9Q$95:UENEUW6646936HRTO$9KZ56DE/.QC$Q3J6"
+    "2:6LZ6O59++9-G9+E93ZM$96TV6NRNJ1"
+)
 DOMESTIC_QR = "NL2:" + "B" * 600
 ISSUER_PK_ID = "TST-KEY-01"
 
@@ -41,17 +46,26 @@ def create_app(delay_ms: int) -> web.Application:
     async def prepare_issue(request: web.Request) -> web.Response:
         body = await request.json()
         await pause()
-        return json_response({"issuerPkId": ISSUER_PK_ID, "issuerNonce": secrets.token_urlsafe(16),
-                              "credentialAmount": body.get("credentialAmount", 1)})
+        return json_response(
+            {
+                "issuerPkId": ISSUER_PK_ID,
+                "issuerNonce": secrets.token_urlsafe(16),
+                "credentialAmount": body.get("credentialAmount", 1),
+            }
+        )
 
     async def issue(request: web.Request) -> web.Response:
         body = await request.json()
         await pause()
-        return json_response([
-            {"issueSignatureMessage": {"proof": {"c": "AA==", "e_response": "AA=="}, "signature": {"A": "AA=="}},
-             "attributes": list(attributes.values()) if isinstance(attributes, dict) else []}
-            for attributes in body.get("credentialsAttributes", [])
-        ])
+        return json_response(
+            [
+                {
+                    "issueSignatureMessage": {"proof": {"c": "AA==", "e_response": "AA=="}, "signature": {"A": "AA=="}},
+                    "attributes": list(attributes.values()) if isinstance(attributes, dict) else [],
+                }
+                for attributes in body.get("credentialsAttributes", [])
+            ]
+        )
 
     async def issue_static(request: web.Request) -> web.Response:
         await request.read()
@@ -67,10 +81,16 @@ def create_app(delay_ms: int) -> web.Application:
         return web.Response(text="ok")
 
     app = web.Application()
-    app.add_routes([
-        web.post("/prepare_issue", prepare_issue), web.post("/issue", issue), web.post("/issue_static", issue_static),
-        web.post("/get_credential", get_credential), web.get("/ping", ping), web.get("/", ping),
-    ])
+    app.add_routes(
+        [
+            web.post("/prepare_issue", prepare_issue),
+            web.post("/issue", issue),
+            web.post("/issue_static", issue_static),
+            web.post("/get_credential", get_credential),
+            web.get("/ping", ping),
+            web.get("/", ping),
+        ]
+    )
     return app
 
 

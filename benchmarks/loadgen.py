@@ -57,10 +57,10 @@ class Run:
         self.errors: dict[str, int] = {}
         fixtures = json.loads(Path(arguments.fixtures).read_text()) if arguments.fixtures else {}
         self.print_body = json.dumps({"events": fixtures.get("print_events", [])}).encode()
-        self.print_headers = {"Content-Type": "application/json",
-                              "Authorization": f"Token {fixtures.get('print_token', '')}"}
-        head, tail = json.dumps({"events": fixtures.get("credentials_events", []), "stoken": "@",
-                                 "issueCommitmentMessage": fixtures.get("icm", "")}).split('"@"')
+        self.print_headers = {"Content-Type": "application/json", "Authorization": f"Token {fixtures.get('print_token', '')}"}
+        head, tail = json.dumps(
+            {"events": fixtures.get("credentials_events", []), "stoken": "@", "issueCommitmentMessage": fixtures.get("icm", "")}
+        ).split('"@"')
         self.credentials_parts = (head.encode() + b'"', b'"' + tail.encode())
         self.json_headers = {"Content-Type": "application/json"}
 
@@ -89,8 +89,7 @@ class Run:
                     return r.status
             stoken = json.loads(session_body)["stoken"].encode()
             head, tail = self.credentials_parts
-            async with session.post(f"{self.base}/app/credentials/", data=head + stoken + tail,
-                                    headers=self.json_headers) as r:
+            async with session.post(f"{self.base}/app/credentials/", data=head + stoken + tail, headers=self.json_headers) as r:
                 await r.read()
                 return r.status
         path = "/health" if scenario == "health" else ""
@@ -130,9 +129,16 @@ class Run:
             own_cpu = time.process_time() - own_before
             self.stop = True
             await asyncio.wait(users, timeout=arguments.request_timeout)
-        return {"scenario": arguments.scenario, "concurrency": arguments.concurrency, "elapsed": elapsed,
-                "completed": len(self.latencies), "errors": self.errors, "server_cpu_seconds": cpu,
-                "loadgen_cpu_seconds": own_cpu, "latencies_ms": [round(v, 3) for v in self.latencies]}
+        return {
+            "scenario": arguments.scenario,
+            "concurrency": arguments.concurrency,
+            "elapsed": elapsed,
+            "completed": len(self.latencies),
+            "errors": self.errors,
+            "server_cpu_seconds": cpu,
+            "loadgen_cpu_seconds": own_cpu,
+            "latencies_ms": [round(v, 3) for v in self.latencies],
+        }
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ def summarise(path: Path, top: int, match: str) -> str:
     lines = [f"{total} samples", "", "threads:"]
     lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in threads.most_common(8)]
     lines += ["", "inclusive:"]
-    lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in inclusive.most_common() if match in name][:top + 3]
+    lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in inclusive.most_common() if match in name][: top + 3]
     lines += ["", "self:"]
     lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in own.most_common(top)]
     return "\n".join(lines)

@@ -53,9 +53,13 @@ HEALTH_INTERVAL_MS = 20
 
 # --- processes -----------------------------------------------------------------------------------
 
+
 def database_url(name: str) -> str:
-    url = subprocess.run([str(BASE_DIR / "bin" / "postgres"), "start"], check=True, capture_output=True,
-                         text=True, cwd=BASE_DIR).stdout.strip().splitlines()[-1]
+    url = (
+        subprocess.run([str(BASE_DIR / "bin" / "postgres"), "start"], check=True, capture_output=True, text=True, cwd=BASE_DIR)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -74,22 +78,24 @@ def service_environment(db_url: str, eu_port: int, domestic_port: int) -> dict[s
     env = dict(os.environ)
     env.update(ensure_dev_secrets(BENCH_FOLDER / "secrets"))
     loopback = "http://127.0.0.1"
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "coronacheck.settings",
-        "DATABASE_URL": db_url,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "DOMESTIC_NL_VWS_PREPARE_ISSUE_URL": f"{loopback}:{domestic_port}/prepare_issue",
-        "DOMESTIC_NL_VWS_ONLINE_SIGNING_URL": f"{loopback}:{domestic_port}/issue",
-        "DOMESTIC_NL_VWS_PAPER_SIGNING_URL": f"{loopback}:{domestic_port}/issue_static",
-        "EU_INTERNATIONAL_SIGNING_URL": f"{loopback}:{eu_port}/get_credential",
-        # /health checks RVIG reachability: any HTTP answer counts, so the signer port will do.
-        "INGE6_BSN_RETRIEVAL_URL": f"{loopback}:{domestic_port}/bsn_attribute",
-        "RVIG_URL": f"{loopback}:{domestic_port}/gba-v/online/lo3services/adhoc",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "coronacheck.settings",
+            "DATABASE_URL": db_url,
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "DOMESTIC_NL_VWS_PREPARE_ISSUE_URL": f"{loopback}:{domestic_port}/prepare_issue",
+            "DOMESTIC_NL_VWS_ONLINE_SIGNING_URL": f"{loopback}:{domestic_port}/issue",
+            "DOMESTIC_NL_VWS_PAPER_SIGNING_URL": f"{loopback}:{domestic_port}/issue_static",
+            "EU_INTERNATIONAL_SIGNING_URL": f"{loopback}:{eu_port}/get_credential",
+            # /health checks RVIG reachability: any HTTP answer counts, so the signer port will do.
+            "INGE6_BSN_RETRIEVAL_URL": f"{loopback}:{domestic_port}/bsn_attribute",
+            "RVIG_URL": f"{loopback}:{domestic_port}/gba-v/online/lo3services/adhoc",
+        }
+    )
     return env
 
 
@@ -120,8 +126,15 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
     if kind == "canned":
         command = [PYTHON, str(BASE_DIR / "benchmarks" / "fake_signers.py"), *ports, *delays]
     else:
-        command = [PYTHON, str(BASE_DIR / "manage.py"), "run_reference_signers", *ports, *delays,
-                   "--key-folder", str(BENCH_FOLDER / "signer-keys")]
+        command = [
+            PYTHON,
+            str(BASE_DIR / "manage.py"),
+            "run_reference_signers",
+            *ports,
+            *delays,
+            "--key-folder",
+            str(BENCH_FOLDER / "signer-keys"),
+        ]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for port in (eu_port, domestic_port):
         wait_for_port(port, process=process, timeout=30)
@@ -129,9 +142,25 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
 
 
 def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [PYTHON, "-m", "uvicorn", "coronacheck.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "on",
-               "--backlog", "4096"]
+    command = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "coronacheck.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--lifespan",
+        "on",
+        "--backlog",
+        "4096",
+    ]
     with log.open("ab") as handle:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=handle, stderr=handle)
     wait_for_port(port, process=process, timeout=60)
@@ -153,11 +182,32 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def loadgen(url: str, scenario: str, concurrency: int, seconds: float, warmup: float, fixtures: Path | None,
-            server_pid: int = 0, interval_ms: float = 0.0) -> subprocess.Popen:
-    command = [PYTHON, str(BASE_DIR / "benchmarks" / "loadgen.py"), "--url", url, "--scenario", scenario,
-               "--concurrency", str(concurrency), "--seconds", str(seconds), "--warmup", str(warmup),
-               "--interval-ms", str(interval_ms)]
+def loadgen(
+    url: str,
+    scenario: str,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    fixtures: Path | None,
+    server_pid: int = 0,
+    interval_ms: float = 0.0,
+) -> subprocess.Popen:
+    command = [
+        PYTHON,
+        str(BASE_DIR / "benchmarks" / "loadgen.py"),
+        "--url",
+        url,
+        "--scenario",
+        scenario,
+        "--concurrency",
+        str(concurrency),
+        "--seconds",
+        str(seconds),
+        "--warmup",
+        str(warmup),
+        "--interval-ms",
+        str(interval_ms),
+    ]
     if fixtures:
         command += ["--fixtures", str(fixtures)]
     if server_pid:
@@ -173,6 +223,7 @@ def loadgen_result(process: subprocess.Popen, timeout: float) -> dict:
 
 
 # --- measurements --------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
@@ -201,8 +252,11 @@ def measure(stack: Stack, scenario: str, concurrency: int, seconds: float, warmu
     completed = load["completed"]
     return {
         "rps": completed / load["elapsed"],
-        "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
-        "health_p50": percentile(health["latencies_ms"], 0.50), "health_p99": percentile(health["latencies_ms"], 0.99),
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "health_p50": percentile(health["latencies_ms"], 0.50),
+        "health_p99": percentile(health["latencies_ms"], 0.99),
         "cpu_ms": 1000 * load["server_cpu_seconds"] / completed if completed else float("nan"),
         "errors": sum(load["errors"].values()) + sum(health["errors"].values()),
         "error_kinds": {**load["errors"], **{f"health {k}": v for k, v in health["errors"].items()}},
@@ -213,8 +267,7 @@ def measure(stack: Stack, scenario: str, concurrency: int, seconds: float, warmu
 def calibrate(stack: Stack) -> dict:
     """The load generator's own ceiling: GET /ping on the canned signer, answered at once."""
     result = loadgen_result(loadgen(f"http://127.0.0.1:{stack.eu_port}/ping", "ping", 50, 3, 0.5, None), 60)
-    return {"rps": result["completed"] / result["elapsed"],
-            "gen_cpu": 100 * result["loadgen_cpu_seconds"] / result["elapsed"]}
+    return {"rps": result["completed"] / result["elapsed"], "gen_cpu": 100 * result["loadgen_cpu_seconds"] / result["elapsed"]}
 
 
 def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
@@ -233,12 +286,20 @@ def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
         raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-2000:]}")
     load = json.loads(out)
     measured = [rss for at, rss in samples if at >= 5.0] or [rss for _, rss in samples]
-    return {"minutes": minutes, "rps": load["completed"] / load["elapsed"], "errors": sum(load["errors"].values()),
-            "first": measured[0], "last": measured[-1], "min": min(measured), "max": max(measured),
-            "change_pct": 100 * (measured[-1] - measured[0]) / measured[0]}
+    return {
+        "minutes": minutes,
+        "rps": load["completed"] / load["elapsed"],
+        "errors": sum(load["errors"].values()),
+        "first": measured[0],
+        "last": measured[-1],
+        "min": min(measured),
+        "max": max(measured),
+        "change_pct": 100 * (measured[-1] - measured[0]) / measured[0],
+    }
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def table(cells: list[Cell]) -> str:
     lines = [
@@ -256,8 +317,9 @@ def table(cells: list[Cell]) -> str:
     return "\n".join(lines)
 
 
-def report(arguments: argparse.Namespace, cells: list[Cell], memory: list[str], calibration: dict,
-           soak_result: dict | None) -> str:
+def report(
+    arguments: argparse.Namespace, cells: list[Cell], memory: list[str], calibration: dict, soak_result: dict | None
+) -> str:
     scenario_names = {"print": "`/app/print/`", "credentials": "prepare_issue + `/app/credentials/` (one flow)"}
     parts = [
         f"# Load benchmark {datetime.now().isoformat(timespec='seconds')}",
@@ -276,16 +338,23 @@ def report(arguments: argparse.Namespace, cells: list[Cell], memory: list[str], 
         "",
         "Worker RSS: " + "; ".join(memory) + ".",
     ]
-    errors = {f"{c.delay_ms} ms {c.scenario} c={c.concurrency}": run["error_kinds"]
-              for c in cells for run in c.runs if run["error_kinds"]}
+    errors = {
+        f"{c.delay_ms} ms {c.scenario} c={c.concurrency}": run["error_kinds"]
+        for c in cells
+        for run in c.runs
+        if run["error_kinds"]
+    }
     if errors:
         parts += ["", f"Errors: {json.dumps(errors)}"]
     if soak_result:
-        parts += ["", f"Soak: print, c=200, 200 ms signers, {soak_result['minutes']} min: "
-                      f"{soak_result['rps']:.0f} req/s, "
-                      f"{soak_result['errors']} errors; RSS {soak_result['first']:.1f} MiB after warm-up, "
-                      f"min {soak_result['min']:.1f}, max {soak_result['max']:.1f}, end {soak_result['last']:.1f} MiB "
-                      f"({soak_result['change_pct']:+.1f} %)."]
+        parts += [
+            "",
+            f"Soak: print, c=200, 200 ms signers, {soak_result['minutes']} min: "
+            f"{soak_result['rps']:.0f} req/s, "
+            f"{soak_result['errors']} errors; RSS {soak_result['first']:.1f} MiB after warm-up, "
+            f"min {soak_result['min']:.1f}, max {soak_result['max']:.1f}, end {soak_result['last']:.1f} MiB "
+            f"({soak_result['change_pct']:+.1f} %).",
+        ]
     return "\n".join(parts) + "\n"
 
 
@@ -309,14 +378,14 @@ def main() -> None:
     database_recreate(db_url)
     fixtures = BENCH_FOLDER / "fixtures.json"
     setup_env = service_environment(db_url, 1, 1)
-    subprocess.run([PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures)], check=True,
-                   cwd=BASE_DIR, env=setup_env)
+    subprocess.run(
+        [PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures)], check=True, cwd=BASE_DIR, env=setup_env
+    )
     log = Path(tempfile.gettempdir()) / "coronacheck-bench-server.log"
 
     if arguments.serve_only is not None:
         stack = stack_start(arguments.signers, arguments.serve_only, db_url, log)
-        print(json.dumps({"service": stack.service_url, "server_pid": stack.server.pid, "fixtures": str(fixtures)}),
-              flush=True)
+        print(json.dumps({"service": stack.service_url, "server_pid": stack.server.pid, "fixtures": str(fixtures)}), flush=True)
         try:
             stack.server.wait()
         except KeyboardInterrupt:
@@ -340,12 +409,12 @@ def main() -> None:
                 for concurrency in arguments.concurrency:
                     cell = Cell(delay, scenario, concurrency)
                     for _ in range(arguments.repeat):
-                        cell.runs.append(measure(stack, scenario, concurrency, arguments.seconds, arguments.warmup,
-                                                 fixtures))
+                        cell.runs.append(measure(stack, scenario, concurrency, arguments.seconds, arguments.warmup, fixtures))
                     cells.append(cell)
                     print(table([cell]).splitlines()[-1], file=sys.stderr, flush=True)
-            memory.append(f"{delay} ms signers: {rss_start:.1f} MiB at start, "
-                          f"{rss_mib(stack.server.pid):.1f} MiB after the matrix")
+            memory.append(
+                f"{delay} ms signers: {rss_start:.1f} MiB at start, {rss_mib(stack.server.pid):.1f} MiB after the matrix"
+            )
             if arguments.soak_minutes and delay == max(arguments.delays):
                 soak_result = soak(stack, arguments.soak_minutes, fixtures)
         finally:

@@ -45,10 +45,17 @@ from devtools.reference.domestic_signer import structural_issue_commitment_messa
 
 READ_TIMEOUT = 1.0
 BEHAVIOURS = [
-    {"fault": "none", "delay_ms": 0}, {"fault": "none", "delay_ms": 0}, {"fault": "none", "delay_ms": 0},
-    {"fault": "none", "delay_ms": 300}, {"fault": "none", "delay_ms": 1500},
-    {"fault": "500", "delay_ms": 0}, {"fault": "503", "delay_ms": 0}, {"fault": "garbage", "delay_ms": 0},
-    {"fault": "wrong-shape", "delay_ms": 0}, {"fault": "close", "delay_ms": 0}, {"fault": "hang", "delay_ms": 0},
+    {"fault": "none", "delay_ms": 0},
+    {"fault": "none", "delay_ms": 0},
+    {"fault": "none", "delay_ms": 0},
+    {"fault": "none", "delay_ms": 300},
+    {"fault": "none", "delay_ms": 1500},
+    {"fault": "500", "delay_ms": 0},
+    {"fault": "503", "delay_ms": 0},
+    {"fault": "garbage", "delay_ms": 0},
+    {"fault": "wrong-shape", "delay_ms": 0},
+    {"fault": "close", "delay_ms": 0},
+    {"fault": "hang", "delay_ms": 0},
 ]
 
 
@@ -66,14 +73,33 @@ def provider_results(now: datetime, provider: str) -> tuple[dict, dict]:
     holder = {"firstName": "Soak", "infix": "", "lastName": "Proefpersoon", "birthDate": "1980-05-17"}
 
     def vaccination(days_ago: int, dose: int) -> dict:
-        return {"type": "vaccination", "unique": f"soak-v-{dose}", "isSpecimen": False,
-                "vaccination": {"date": (now - timedelta(days=days_ago)).date().isoformat(), "hpkCode": "2924528",
-                                "doseNumber": dose, "totalDoses": 2, "country": "NLD"}}
+        return {
+            "type": "vaccination",
+            "unique": f"soak-v-{dose}",
+            "isSpecimen": False,
+            "vaccination": {
+                "date": (now - timedelta(days=days_ago)).date().isoformat(),
+                "hpkCode": "2924528",
+                "doseNumber": dose,
+                "totalDoses": 2,
+                "country": "NLD",
+            },
+        }
 
-    negative = {"type": "negativetest", "unique": "soak-t-1", "isSpecimen": False,
-                "negativetest": {"sampleDate": (now - timedelta(hours=1)).replace(microsecond=0).isoformat(),
-                                 "negativeResult": True, "facility": "Teststraat", "type": "LP217198-3",
-                                 "name": "Rapid test", "manufacturer": "1232", "country": "NL"}}
+    negative = {
+        "type": "negativetest",
+        "unique": "soak-t-1",
+        "isSpecimen": False,
+        "negativetest": {
+            "sampleDate": (now - timedelta(hours=1)).replace(microsecond=0).isoformat(),
+            "negativeResult": True,
+            "facility": "Teststraat",
+            "type": "LP217198-3",
+            "name": "Rapid test",
+            "manufacturer": "1232",
+            "country": "NL",
+        },
+    }
     base = {"protocolVersion": "3.0", "providerIdentifier": provider, "status": "complete", "holder": holder}
     return dict(base, events=[vaccination(60, 1), vaccination(30, 2)]), dict(base, events=[negative])
 
@@ -91,22 +117,34 @@ def fixtures_create() -> dict:
     signer = create_test_ca("Soak Root CA").issue_signer("soak.provider.example")
     key = PrivateKey.generate()
     provider = Provider.objects.create(
-        identifier="ZZZ", unomi_url="https://provider.example/unomi", event_url="https://provider.example/event",
-        identity_hash_secret=secrets.token_hex(32), bsn_public_key=base64.b64encode(bytes(key.public_key)).decode(),
+        identifier="ZZZ",
+        unomi_url="https://provider.example/unomi",
+        event_url="https://provider.example/event",
+        identity_hash_secret=secrets.token_hex(32),
+        bsn_public_key=base64.b64encode(bytes(key.public_key)).decode(),
         bsn_private_key=base64.b64encode(bytes(key)).decode(),
     )
     facts = certificate_facts(signer.cert.public_bytes(Encoding.PEM).decode(), match="pinned")
-    ProviderCertificate.objects.create(provider=provider, pem=facts.pem, fingerprint_sha256=facts.fingerprint_sha256,
-                                       match="pinned", subject_common_name=facts.subject_common_name)
+    ProviderCertificate.objects.create(
+        provider=provider,
+        pem=facts.pem,
+        fingerprint_sha256=facts.fingerprint_sha256,
+        match="pinned",
+        subject_common_name=facts.subject_common_name,
+    )
     _, token = print_token_create(client_name="soak")
     vaccinations, negative = provider_results(datetime.now(UTC), "ZZZ")
-    return {"token": token, "print": [make_blob(vaccinations, signer)],
-            "credentials": [make_blob(vaccinations, signer), make_blob(negative, signer)]}
+    return {
+        "token": token,
+        "print": [make_blob(vaccinations, signer)],
+        "credentials": [make_blob(vaccinations, signer), make_blob(negative, signer)],
+    }
 
 
 async def print_once(client: httpx.AsyncClient, data: dict, tally: Tally) -> None:
-    response = await client.post("/app/print/", json={"events": data["print"]},
-                                 headers={"Authorization": f"Token {data['token']}"})
+    response = await client.post(
+        "/app/print/", json={"events": data["print"]}, headers={"Authorization": f"Token {data['token']}"}
+    )
     tally.statuses[("print", response.status_code)] += 1
     if response.status_code == 200 and response.json()["european"]:
         tally.credentials.append(response.json()["european"]["qr"])
@@ -119,8 +157,10 @@ async def credentials_once(client: httpx.AsyncClient, data: dict, tally: Tally) 
         return
     session = prepared.json()
     amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
-    response = await client.post("/app/credentials/", json={
-        "events": data["credentials"], "stoken": session["stoken"], "issueCommitmentMessage": structural_icm(amount)})
+    response = await client.post(
+        "/app/credentials/",
+        json={"events": data["credentials"], "stoken": session["stoken"], "issueCommitmentMessage": structural_icm(amount)},
+    )
     tally.statuses[("credentials", response.status_code)] += 1
     if response.status_code == 200:
         tally.credentials.extend(card["credential"] for card in response.json()["euGreencards"])
@@ -155,8 +195,9 @@ async def toggler(signers, deadline: float, every: float, tally: Tally) -> None:
 async def load(base_url: str, signers, data: dict, minutes: float, concurrency: int, every: float) -> Tally:
     tally = Tally()
     deadline = time.monotonic() + minutes * 60
-    await asyncio.gather(toggler(signers, deadline, every, tally),
-                         *(worker(i, base_url, data, deadline, tally) for i in range(concurrency)))
+    await asyncio.gather(
+        toggler(signers, deadline, every, tally), *(worker(i, base_url, data, deadline, tally) for i in range(concurrency))
+    )
     return tally
 
 
@@ -179,8 +220,12 @@ def audit(tally: Tally, trust_list) -> list[str]:
     from signing.models import EventSubmission, UciAuditRecord
 
     failures = []
-    recorded = Counter({(row["endpoint"], row["status"]): row["n"] for row in
-                        EventSubmission.objects.values("endpoint", "status").annotate(n=Count("id"))})
+    recorded = Counter(
+        {
+            (row["endpoint"], row["status"]): row["n"]
+            for row in EventSubmission.objects.values("endpoint", "status").annotate(n=Count("id"))
+        }
+    )
     print("requests by endpoint and status (client | submission records):")
     for key in sorted(set(recorded) | set(tally.statuses)):
         print(f"  {key[0]:12} {key[1]}: {tally.statuses[key]:6} | {recorded[key]:6}")
@@ -193,8 +238,10 @@ def audit(tally: Tally, trust_list) -> list[str]:
     failed_eu = EventSubmission.objects.exclude(status=200).aggregate(n=Sum("eu_issued"))["n"] or 0
     delivered_eu = EventSubmission.objects.filter(status=200).aggregate(n=Sum("eu_issued"))["n"] or 0
     print(f"EU certificates received in 200 responses: {len(received)} (submission records: {delivered_eu})")
-    print(f"UCI audit records: {len(audited)}; issued but not delivered: {len(undelivered)} "
-          f"(eu_issued of failed submissions: {failed_eu})")
+    print(
+        f"UCI audit records: {len(audited)}; issued but not delivered: {len(undelivered)} "
+        f"(eu_issued of failed submissions: {failed_eu})"
+    )
     if len(received) != len(set(received)):
         failures.append("a UCI was received twice")
     if not set(received) <= audited:
@@ -227,14 +274,17 @@ def main() -> int:
         django.setup()
         data = fixtures_create()
         signers = start_reference_signers(key_folder=tempfile.mkdtemp(prefix="soak-signer-keys-"))
-        env = {"DATABASE_URL": url, "HTTP_READ_TIMEOUT": str(READ_TIMEOUT),
-               "DOMESTIC_NL_ISSUE_READ_TIMEOUT": str(READ_TIMEOUT), "RULE_CACHE_SECONDS": "5",
-               **signer_settings(signers)}
+        env = {
+            "DATABASE_URL": url,
+            "HTTP_READ_TIMEOUT": str(READ_TIMEOUT),
+            "DOMESTIC_NL_ISSUE_READ_TIMEOUT": str(READ_TIMEOUT),
+            "RULE_CACHE_SECONDS": "5",
+            **signer_settings(signers),
+        }
         service = start_service(env, workers=args.workers)
         print(f"soak: {args.minutes} min, {args.concurrency} concurrent clients, {args.workers} workers")
         started = time.monotonic()
-        tally = asyncio.run(load(service.url("http"), signers, data, args.minutes, args.concurrency,
-                                 args.toggle_seconds))
+        tally = asyncio.run(load(service.url("http"), signers, data, args.minutes, args.concurrency, args.toggle_seconds))
         elapsed = time.monotonic() - started
         service.stop()
         service = None
@@ -243,10 +293,12 @@ def main() -> int:
 
         trust_list = trust_list_from_public_keys(httpx.get(signers.url("eu", "/public_keys")).json())
         total = sum(tally.statuses.values())
-        print(f"sent {total} print/credentials requests and {sum(tally.prepare.values())} prepare_issue requests "
-              f"in {elapsed:.0f} s ({total / elapsed:.1f}/s); behaviour toggles: {tally.toggles} "
-              f"({tally.toggle_errors} late); "
-              f"transport errors: {tally.transport_errors}")
+        print(
+            f"sent {total} print/credentials requests and {sum(tally.prepare.values())} prepare_issue requests "
+            f"in {elapsed:.0f} s ({total / elapsed:.1f}/s); behaviour toggles: {tally.toggles} "
+            f"({tally.toggle_errors} late); "
+            f"transport errors: {tally.transport_errors}"
+        )
         print(f"prepare_issue by status: {dict(sorted(tally.prepare.items()))}")
         failures = audit(tally, trust_list)
         if tally.transport_errors:

@@ -61,6 +61,7 @@ def validation_item(loc: list[Any], msg: str, type_: str) -> dict[str, Any]:
 
 # Constructors for the errors the spec names, so that codes and texts live in one place.
 
+
 def session_invalid() -> UpstreamError:
     return UpstreamError(401, "Session expired or is invalid", "session_invalid")
 

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEMS = ("domestic", "eu", "inge6", "rvig")
 
+
 # Per-request timings of downstream calls, in milliseconds (for the submission record).
 @dataclass
 class DownstreamRecord:
@@ -44,13 +45,9 @@ class DownstreamRecord:
     errors: dict[str, str] = field(default_factory=dict)  # system -> code of its first failure
 
 
-downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar(
-    "downstream_record", default=None
-)
+downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar("downstream_record", default=None)
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
 
 
@@ -72,7 +69,9 @@ def _timeout(read: float | None = None) -> httpx.Timeout:
     # aiohttp's "connect" timeout (which the transport sets from `pool`) covers both the wait for
     # a pooled connection and opening a new one; `connect` alone bounds the TCP/TLS handshake.
     return httpx.Timeout(
-        connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read,
+        connect=settings.HTTP_CONNECT_TIMEOUT,
+        read=read,
+        write=read,
         pool=settings.HTTP_POOL_TIMEOUT + settings.HTTP_CONNECT_TIMEOUT,
     )
 
@@ -94,14 +93,15 @@ def _new_client(system: str) -> httpx.AsyncClient:
     def session() -> aiohttp.ClientSession:
         # Created on first use, inside the running loop. httpx sets every header itself; aiohttp
         # would add `Content-Type: application/octet-stream` to a POST without a body.
-        connector = aiohttp.TCPConnector(
-            limit=settings.HTTP_MAX_CONNECTIONS, keepalive_timeout=30, ssl=ssl_context_for(system)
-        )
+        connector = aiohttp.TCPConnector(limit=settings.HTTP_MAX_CONNECTIONS, keepalive_timeout=30, ssl=ssl_context_for(system))
         return aiohttp.ClientSession(connector=connector, skip_auto_headers=("Content-Type",))
 
     transport = _Transport(verify=ssl_context_for(system), trust_env=False, client=session)
     return httpx.AsyncClient(
-        transport=transport, timeout=_timeout(), trust_env=False, follow_redirects=False,
+        transport=transport,
+        timeout=_timeout(),
+        trust_env=False,
+        follow_redirects=False,
     )
 
 
@@ -208,7 +208,10 @@ async def downstream_post(
     for attempt in range(attempts):
         try:
             response = await client.post(
-                url, content=body, headers=request_headers, timeout=timeout,
+                url,
+                content=body,
+                headers=request_headers,
+                timeout=timeout,
                 auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT,
             )
             break

@@ -196,8 +196,11 @@ def database_config_problems() -> list[str]:
     problems += [f"rule setting {k.upper()}: {v}" for k, v in rule_constants_problems(values).items()]
     problems += rule_data_problems(
         hpk_codes=config.hpk_codes,
-        value_sets={"vaccine-mah-manf": set(config.vaccine_manufacturers),
-                    "vaccine-medicinal-product": set(config.vaccine_products), "test-type": set(config.test_types)},
+        value_sets={
+            "vaccine-mah-manf": set(config.vaccine_manufacturers),
+            "vaccine-medicinal-product": set(config.vaccine_products),
+            "test-type": set(config.test_types),
+        },
         required_doses=config.required_doses,
         allowlist=config.partial_disclosure,
     )

@@ -24,8 +24,9 @@ DEV_FOLDER = Path(settings.BASE_DIR) / ".dev"
 DEV_PROVIDER = "ZZZ"
 
 
-def dev_environment(host: str = "127.0.0.1", domestic_port: int = 4001, eu_port: int = 4002,
-                    inge6_port: int = 4003, rvig_port: int = 4004) -> dict[str, str]:
+def dev_environment(
+    host: str = "127.0.0.1", domestic_port: int = 4001, eu_port: int = 4002, inge6_port: int = 4003, rvig_port: int = 4004
+) -> dict[str, str]:
     env = ensure_dev_secrets(DEV_FOLDER / "secrets")
     env.update(
         {

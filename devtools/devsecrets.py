@@ -31,10 +31,14 @@ def _rsa_pair(folder: Path, private_name: str, public_name: str) -> None:
     if (folder / private_name).exists() and (folder / public_name).exists():
         return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _write(folder / private_name, key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    _write(folder / public_name, key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    _write(
+        folder / private_name,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+    _write(
+        folder / public_name,
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+    )
 
 
 def _nacl_pair(folder: Path, private_name: str, public_name: str) -> None:

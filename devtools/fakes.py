@@ -103,7 +103,9 @@ async def _inge6_bsn_attribute(request: web.Request) -> web.Response:
     keys = request.app[INGE6_KEYS]
     try:
         claims = jwt.decode(
-            header[len("Bearer "):].strip(), keys["jwt_public_key_pem"], algorithms=["RS256"],
+            header[len("Bearer ") :].strip(),
+            keys["jwt_public_key_pem"],
+            algorithms=["RS256"],
             options={"verify_aud": False, "require": ["exp"]},
         )
     except jwt.PyJWTError:
@@ -113,13 +115,18 @@ async def _inge6_bsn_attribute(request: web.Request) -> web.Response:
         return web.Response(status=403, text="no session")
     if controls.inge6 == "garbage":
         return web.Response(text="this is not a box")
-    return web.Response(text=inge6_box(
-        bsn, inge6_private_key_b64=keys["nacl_private_key_b64"], service_public_key_b64=keys["service_public_key_b64"]
-    ))
+    return web.Response(
+        text=inge6_box(
+            bsn, inge6_private_key_b64=keys["nacl_private_key_b64"], service_public_key_b64=keys["service_public_key_b64"]
+        )
+    )
 
 
 def inge6_app(
-    *, jwt_public_key_pem: bytes, nacl_private_key_b64: str, service_public_key_b64: str,
+    *,
+    jwt_public_key_pem: bytes,
+    nacl_private_key_b64: str,
+    service_public_key_b64: str,
     controls: FakeControls | None = None,
 ) -> web.Application:
     """The fake Inge-6: `POST /bsn_attribute` with the dev JWT → the boxed BSN."""
@@ -232,6 +239,10 @@ def dev_inge6_jwt(bsn: str, *, now: datetime, lifetime: timedelta = timedelta(ho
     private = (Path(settings.SECRETS_FOLDER) / "inge6_jwt_private.key").read_bytes()
     audience = settings.INGE4_JWT_AUDIENCE[0] if settings.INGE4_JWT_AUDIENCE else "cc_app"
     return mint_inge6_jwt(
-        bsn=bsn, private_key_pem=private, audience=audience, issuer=settings.INGE6_JWT_ISSUER, now=now,
+        bsn=bsn,
+        private_key_pem=private,
+        audience=audience,
+        issuer=settings.INGE6_JWT_ISSUER,
+        now=now,
         lifetime_seconds=int(lifetime.total_seconds()),
     )

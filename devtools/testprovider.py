@@ -168,9 +168,7 @@ class TestSigner:
                 "version": "v1" if sid == "issuer_and_serial_number" else "v3",
                 "digest_algorithms": [{"algorithm": digest}],
                 "encap_content_info": {"content_type": "data", "content": payload if embed_content else None},
-                "certificates": [
-                    asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in embedded
-                ],
+                "certificates": [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in embedded],
                 "signer_infos": [signer_info],
             }
         )
@@ -362,9 +360,7 @@ def _load_key(pem: bytes) -> PrivateKey:
 
 
 def _key_pem(key: PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:

@@ -125,22 +125,46 @@ class RuleConfigurationAdmin(RulesPermissionMixin, HistoryAdmin):
     form = RuleConfigurationForm
     history_list_display: list[str] = []
     fieldsets = (
-        ("Signer switches", {"fields": (
-            "domestic_nl_dynamic_signer_enabled", "domestic_nl_print_signer_enabled",
-            "eu_international_dynamic_signer_enabled", "eu_international_print_signer_enabled",
-        )}),
-        ("Domestic strips and origins", {"fields": (
-            "domestic_strip_validity_hours", "domestic_maximum_randomized_overlap_hours",
-            "domestic_maximum_issuance_days", "domestic_nl_expiry_days_vaccination",
-            "domestic_nl_positive_test_recovery_days", "domestic_nl_expiry_days_positive_test",
-            "domestic_nl_expiry_hours_negative_test", "domestic_print_proof_validity_hours_vaccination",
-            "domestic_print_proof_validity_hours_recovery",
-        )}),
-        ("EU certificates", {"fields": (
-            "eu_international_greencard_expiration_time_days", "eu_international_print_expiration_time_days",
-            "eu_international_positive_test_recovery_days", "eu_international_positivetest_recovery_du_days",
-            "eu_recovery_test_types", "eu_international_override_tc",
-        )}),
+        (
+            "Signer switches",
+            {
+                "fields": (
+                    "domestic_nl_dynamic_signer_enabled",
+                    "domestic_nl_print_signer_enabled",
+                    "eu_international_dynamic_signer_enabled",
+                    "eu_international_print_signer_enabled",
+                )
+            },
+        ),
+        (
+            "Domestic strips and origins",
+            {
+                "fields": (
+                    "domestic_strip_validity_hours",
+                    "domestic_maximum_randomized_overlap_hours",
+                    "domestic_maximum_issuance_days",
+                    "domestic_nl_expiry_days_vaccination",
+                    "domestic_nl_positive_test_recovery_days",
+                    "domestic_nl_expiry_days_positive_test",
+                    "domestic_nl_expiry_hours_negative_test",
+                    "domestic_print_proof_validity_hours_vaccination",
+                    "domestic_print_proof_validity_hours_recovery",
+                )
+            },
+        ),
+        (
+            "EU certificates",
+            {
+                "fields": (
+                    "eu_international_greencard_expiration_time_days",
+                    "eu_international_print_expiration_time_days",
+                    "eu_international_positive_test_recovery_days",
+                    "eu_international_positivetest_recovery_du_days",
+                    "eu_recovery_test_types",
+                    "eu_international_override_tc",
+                )
+            },
+        ),
         ("Events", {"fields": ("deduplication_margin", "cms_signing_time_skew_seconds")}),
     )
 
@@ -312,19 +336,29 @@ class ProviderForm(forms.ModelForm):
     unomi_url = forms.URLField(max_length=500, assume_scheme="https", help_text="aud of the unomi token.")
     event_url = forms.URLField(max_length=500, assume_scheme="https", help_text="aud of the event token.")
     identity_hash_secret = forms.CharField(
-        required=False, strip=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="At least 32 bytes, different per provider. Write-only: leave blank to keep the stored secret.",
     )
     bsn_private_key = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="Base64 of 32 bytes. Write-only: leave blank to keep the stored key.",
     )
 
     class Meta:
         model = models.Provider
         fields = [
-            "identifier", "position", "unomi_url", "event_url", "identity_hash_secret",
-            "bsn_public_key", "bsn_private_key", "tokens_enabled", "events_accepted",
+            "identifier",
+            "position",
+            "unomi_url",
+            "event_url",
+            "identity_hash_secret",
+            "bsn_public_key",
+            "bsn_private_key",
+            "tokens_enabled",
+            "events_accepted",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -357,10 +391,7 @@ class ProviderForm(forms.ModelForm):
     @property
     def changed_data(self) -> list[str]:
         """A blank write-only field is not a change (it keeps the stored value)."""
-        return [
-            name for name in super().changed_data
-            if name not in WRITE_ONLY_FIELDS or self.data.get(self.add_prefix(name))
-        ]
+        return [name for name in super().changed_data if name not in WRITE_ONLY_FIELDS or self.data.get(self.add_prefix(name))]
 
 
 class ProviderCertificateForm(forms.ModelForm):
@@ -383,8 +414,9 @@ class ProviderCertificateForm(forms.ModelForm):
                 self.add_error("pem", f"The certificate {exc}.")
                 return cleaned
             if original is not None and facts.fingerprint_sha256 != original.fingerprint_sha256:
-                self.add_error("pem", "The certificate of an entry cannot be replaced: add a new entry "
-                                      "and retire or revoke this one.")
+                self.add_error(
+                    "pem", "The certificate of an entry cannot be replaced: add a new entry and retire or revoke this one."
+                )
                 return cleaned
             cleaned["pem"] = facts.pem
             self.instance.fingerprint_sha256 = facts.fingerprint_sha256
@@ -424,9 +456,7 @@ class ProviderCertificateFormSet(BaseInlineFormSet):
                 raise ValidationError("This certificate is already an entry of the provider.")
             usable = usable or others.exclude(status=models.ProviderCertificate.Status.REVOKED).exists()
         if self.instance.events_accepted and not usable:
-            raise ValidationError(
-                "A provider that accepts events needs at least one certificate entry that is not revoked."
-            )
+            raise ValidationError("A provider that accepts events needs at least one certificate entry that is not revoked.")
 
 
 class ProviderCertificateInline(admin.StackedInline):

@@ -144,9 +144,7 @@ def events_intake(
     Raises `ServiceError` (400), `RequestValidationError` (422) or `UpstreamError` (99966).
     """
     results = [
-        blob_intake(
-            blob_index, blob, providers=providers, trust_anchors=trust_anchors, now=now, skew_seconds=skew_seconds
-        )
+        blob_intake(blob_index, blob, providers=providers, trust_anchors=trust_anchors, now=now, skew_seconds=skew_seconds)
         for blob_index, blob in enumerate(blobs)
     ]
     remaining = drop_pending(results)

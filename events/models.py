@@ -16,48 +16,71 @@ class RuleConfiguration(models.Model):
     rules-eu.md §0). Field names are the spec's setting names in lower case."""
 
     domestic_nl_dynamic_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the app's domesticGreencard is always null.")
+        default=True, help_text="False: the app's domesticGreencard is always null."
+    )
     domestic_nl_print_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the print response's domestic part is always null.")
+        default=True, help_text="False: the print response's domestic part is always null."
+    )
     eu_international_dynamic_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the app's euGreencards is always empty.")
+        default=True, help_text="False: the app's euGreencards is always empty."
+    )
     eu_international_print_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the print response's european part is always null.")
+        default=True, help_text="False: the print response's european part is always null."
+    )
     domestic_strip_validity_hours = models.PositiveIntegerField(
-        default=24, help_text="Hours. Length of one domestic strip; must exceed the maximum overlap.")
+        default=24, help_text="Hours. Length of one domestic strip; must exceed the maximum overlap."
+    )
     domestic_maximum_randomized_overlap_hours = models.PositiveIntegerField(
-        default=4, help_text="Hours. Strips overlap by a random 0…N hours.")
+        default=4, help_text="Hours. Strips overlap by a random 0…N hours."
+    )
     domestic_maximum_issuance_days = models.PositiveIntegerField(
-        default=28, help_text="Days. Strips are issued for at most this many days ahead.")
+        default=28, help_text="Days. Strips are issued for at most this many days ahead."
+    )
     domestic_nl_expiry_days_vaccination = models.PositiveIntegerField(
-        default=1461, help_text="Days. Length of a domestic vaccination origin from the vaccination date.")
+        default=1461, help_text="Days. Length of a domestic vaccination origin from the vaccination date."
+    )
     domestic_nl_positive_test_recovery_days = models.PositiveIntegerField(
-        default=11, help_text="Days. A positive test counts as recovery from sample time + this.")
+        default=11, help_text="Days. A positive test counts as recovery from sample time + this."
+    )
     domestic_nl_expiry_days_positive_test = models.PositiveIntegerField(
-        default=180, help_text="Days. How long the recovery from a positive test lasts after its start.")
+        default=180, help_text="Days. How long the recovery from a positive test lasts after its start."
+    )
     domestic_nl_expiry_hours_negative_test = models.PositiveIntegerField(
-        default=40, help_text="Hours. Validity of a negative test; also its maximum age for NL and EU.")
+        default=40, help_text="Hours. Validity of a negative test; also its maximum age for NL and EU."
+    )
     domestic_print_proof_validity_hours_vaccination = models.PositiveIntegerField(
-        default=2016, help_text="Hours. Validity of a paper proof for a vaccination.")
+        default=2016, help_text="Hours. Validity of a paper proof for a vaccination."
+    )
     domestic_print_proof_validity_hours_recovery = models.PositiveIntegerField(
-        default=2016, help_text="Hours. Validity of a paper proof for a recovery.")
+        default=2016, help_text="Hours. Validity of a paper proof for a recovery."
+    )
     eu_international_greencard_expiration_time_days = models.PositiveIntegerField(
-        default=28, help_text="Days. App flow: every DCC expires now + this.")
+        default=28, help_text="Days. App flow: every DCC expires now + this."
+    )
     eu_international_print_expiration_time_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days. Print flow: a paper DCC expires now + this; empty = the app value.")
+        null=True, blank=True, help_text="Days. Print flow: a paper DCC expires now + this; empty = the app value."
+    )
     eu_international_positive_test_recovery_days = models.PositiveIntegerField(
-        default=11, help_text="Days after the first positive test from which an EU recovery is valid (df).")
+        default=11, help_text="Days after the first positive test from which an EU recovery is valid (df)."
+    )
     eu_international_positivetest_recovery_du_days = models.PositiveIntegerField(
-        default=180, help_text="Days. EU recovery valid-until after the first positive test; at most 180.")
+        default=180, help_text="Days. EU recovery valid-until after the first positive test; at most 180."
+    )
     eu_recovery_test_types = models.JSONField(
-        default=list, help_text='JSON list of positive-test types that yield an EU recovery, e.g. ["LP6464-4"].')
+        default=list, help_text='JSON list of positive-test types that yield an EU recovery, e.g. ["LP6464-4"].'
+    )
     eu_international_override_tc = models.CharField(
-        max_length=80, blank=True, default="",
-        help_text="Replaces the test centre of every EU test DCC; empty = the provider's facility.")
+        max_length=80,
+        blank=True,
+        default="",
+        help_text="Replaces the test centre of every EU test DCC; empty = the provider's facility.",
+    )
     deduplication_margin = models.PositiveIntegerField(
-        default=2, help_text="Days within which two similar events are the same event.")
+        default=2, help_text="Days within which two similar events are the same event."
+    )
     cms_signing_time_skew_seconds = models.PositiveIntegerField(
-        default=300, help_text="Seconds. Allowed future skew of a provider signature's signing time.")
+        default=300, help_text="Seconds. Allowed future skew of a provider signature's signing time."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -187,9 +210,7 @@ class ProviderCertificate(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["provider", "fingerprint_sha256"], name="unique_provider_certificate")
-        ]
+        constraints = [models.UniqueConstraint(fields=["provider", "fingerprint_sha256"], name="unique_provider_certificate")]
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.fingerprint_sha256[:16]} ({self.match}, {self.status})"

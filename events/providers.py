@@ -120,10 +120,15 @@ def provider_fields_problems(data: dict[str, Any]) -> dict[str, str]:
 def provider_problems(provider: models.Provider) -> list[str]:
     """Start-up validation of one stored provider (settings.md §2)."""
     data = {
-        "identifier": provider.identifier, "position": provider.position, "unomi_url": provider.unomi_url,
-        "event_url": provider.event_url, "identity_hash_secret": provider.identity_hash_secret,
-        "bsn_public_key": provider.bsn_public_key, "bsn_private_key": provider.bsn_private_key,
-        "tokens_enabled": provider.tokens_enabled, "events_accepted": provider.events_accepted,
+        "identifier": provider.identifier,
+        "position": provider.position,
+        "unomi_url": provider.unomi_url,
+        "event_url": provider.event_url,
+        "identity_hash_secret": provider.identity_hash_secret,
+        "bsn_public_key": provider.bsn_public_key,
+        "bsn_private_key": provider.bsn_private_key,
+        "tokens_enabled": provider.tokens_enabled,
+        "events_accepted": provider.events_accepted,
     }
     problems = [f"{k} {v}" for k, v in provider_fields_problems(data).items()]
     certificates = list(provider.certificates.all())
@@ -222,9 +227,12 @@ def providers_import(text: str) -> tuple[int, int]:
                 provider=provider,
                 fingerprint_sha256=facts.fingerprint_sha256,
                 defaults={
-                    "pem": facts.pem, "match": match, "status": "active",
+                    "pem": facts.pem,
+                    "match": match,
+                    "status": "active",
                     "subject_common_name": facts.subject_common_name,
-                    "not_valid_before": facts.not_valid_before, "not_valid_after": facts.not_valid_after,
+                    "not_valid_before": facts.not_valid_before,
+                    "not_valid_after": facts.not_valid_after,
                 },
             )
             new_certificates += int(created)
@@ -249,10 +257,14 @@ def provider_certificate_set(
     ).first()
     if cert is None:
         cert = models.ProviderCertificate(
-            provider=provider, pem=existing_facts.pem, fingerprint_sha256=existing_facts.fingerprint_sha256,
+            provider=provider,
+            pem=existing_facts.pem,
+            fingerprint_sha256=existing_facts.fingerprint_sha256,
             subject_common_name=existing_facts.subject_common_name,
-            not_valid_before=existing_facts.not_valid_before, not_valid_after=existing_facts.not_valid_after,
-            match=match or "pinned", status=status or "active",
+            not_valid_before=existing_facts.not_valid_before,
+            not_valid_after=existing_facts.not_valid_after,
+            match=match or "pinned",
+            status=status or "active",
         )
     else:
         if cert.status == "revoked" and status not in (None, "revoked"):

@@ -177,24 +177,28 @@ def rule_data_replace(data: RuleData) -> dict[str, ListChange]:
     rule_history_baseline_ensure()
     result = {
         "HPK codes": _apply(
-            models.HpkCode.objects.all(), "code",
+            models.HpkCode.objects.all(),
+            "code",
             {code: {"vp": e.vp, "mp": e.mp, "ma": e.ma} for code, e in data.hpk_codes.items()},
             models.HpkCode.objects.create,
         )
     }
     for part, kind in _KIND_OF_PART.items():
         result[kind.label] = _apply(
-            models.ValueSetEntry.objects.filter(kind=kind), "code",
+            models.ValueSetEntry.objects.filter(kind=kind),
+            "code",
             {code: {"display": display[:200]} for code, display in getattr(data, part).items()},
             lambda kind=kind, **fields: models.ValueSetEntry.objects.create(kind=kind, **fields),
         )
     result["required doses"] = _apply(
-        models.RequiredDoses.objects.all(), "brand",
+        models.RequiredDoses.objects.all(),
+        "brand",
         {brand: {"doses": doses} for brand, doses in data.required_doses.items()},
         models.RequiredDoses.objects.create,
     )
     result["partial-disclosure allowlist"] = _apply(
-        models.PartialDisclosureRule.objects.all(), "initials",
+        models.PartialDisclosureRule.objects.all(),
+        "initials",
         {initials: {"letters": letters} for initials, letters in data.partial_disclosure.items()},
         models.PartialDisclosureRule.objects.create,
     )
@@ -214,17 +218,21 @@ def rule_data_files(data: RuleData, *, export_date: date, hpk_file: str = HPK_FI
                 ],
             },
             indent=2,
-        ) + "\n"
+        )
+        + "\n"
     }
     for part, name in VALUE_SET_FILES.items():
         values = {
-            code: {"display": display, "lang": "en", "active": True}
-            for code, display in sorted(getattr(data, part).items())
+            code: {"display": display, "lang": "en", "active": True} for code, display in sorted(getattr(data, part).items())
         }
-        files[name] = json.dumps(
-            {"valueSetId": VALUE_SET_IDS[part], "valueSetDate": export_date.isoformat(), "valueSetValues": values},
-            indent=2, ensure_ascii=False,
-        ) + "\n"
+        files[name] = (
+            json.dumps(
+                {"valueSetId": VALUE_SET_IDS[part], "valueSetDate": export_date.isoformat(), "valueSetValues": values},
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     files[REQUIRED_DOSES_FILE] = json.dumps(dict(sorted(data.required_doses.items())), indent=2) + "\n"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

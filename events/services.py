@@ -15,9 +15,7 @@ from events import models
 from events.seed import RuleData, rule_data_from_folder
 from events.validation import rule_constants_problems
 
-RULE_CONSTANT_FIELDS = tuple(
-    f.name for f in models.RuleConfiguration._meta.concrete_fields if f.name not in ("id", "updated_at")
-)
+RULE_CONSTANT_FIELDS = tuple(f.name for f in models.RuleConfiguration._meta.concrete_fields if f.name not in ("id", "updated_at"))
 
 
 class RuleChangeError(ValueError):
@@ -41,9 +39,7 @@ def seed_rule_data_into(get_model: Callable[[str], Any], data: RuleData, *, repl
     if replace:
         for model in (HpkCode, ValueSetEntry, RequiredDoses, PartialDisclosureRule):
             model.objects.all().delete()
-    HpkCode.objects.bulk_create(
-        [HpkCode(code=c, vp=e.vp, mp=e.mp, ma=e.ma) for c, e in data.hpk_codes.items()]
-    )
+    HpkCode.objects.bulk_create([HpkCode(code=c, vp=e.vp, mp=e.mp, ma=e.ma) for c, e in data.hpk_codes.items()])
     entries = []
     for kind, values in (
         ("vaccine-mah-manf", data.vaccine_manufacturers),

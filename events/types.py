@@ -130,9 +130,7 @@ def events_copy(events: list[Event]) -> list[Event]:
     """A deep copy of `events` for one rule computation (rules-domestic.md, preamble). Every leaf
     value is immutable (text, numbers, dates), so copying each dataclass once is a full deep copy,
     at a fraction of `copy.deepcopy`'s cost."""
-    return [
-        replace(event, holder=replace(event.holder), payload=replace(event.payload)) for event in events
-    ]
+    return [replace(event, holder=replace(event.holder), payload=replace(event.payload)) for event in events]
 
 
 def render_datetime(value: datetime) -> str:

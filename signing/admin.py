@@ -25,11 +25,7 @@ DAYS_SHOWN = 31
 def counts_per_day(queryset: QuerySet, field: str, *, days: int = DAYS_SHOWN) -> list[dict[str, Any]]:
     """`[{"day": date, "count": n}]` for the most recent `days` days of `queryset`, newest first."""
     return list(
-        queryset.order_by()
-        .annotate(day=TruncDate(field))
-        .values("day")
-        .annotate(count=Count("pk"))
-        .order_by("-day")[:days]
+        queryset.order_by().annotate(day=TruncDate(field)).values("day").annotate(count=Count("pk")).order_by("-day")[:days]
     )
 
 
@@ -91,14 +87,32 @@ class EventSubmissionAdmin(ReadOnlyAdmin):
     date_field = "created_at"
     date_hierarchy = "created_at"
     list_display = (
-        "created_at", "endpoint", "status", "error_code", "provider_list", "event_summary",
-        "domestic_issued", "eu_issued", "duration_ms", "print_client",
+        "created_at",
+        "endpoint",
+        "status",
+        "error_code",
+        "provider_list",
+        "event_summary",
+        "domestic_issued",
+        "eu_issued",
+        "duration_ms",
+        "print_client",
     )
     list_filter = ("endpoint", OutcomeFilter, "error_code", ProviderFilter, "domestic_issued", "print_client")
     search_fields = ("error_code", "print_client")
     fields = (
-        "created_at", "endpoint", "status", "error_code", "providers", "event_counts",
-        "domestic_issued", "eu_issued", "duration_ms", "downstream_ms", "downstream_errors", "print_client",
+        "created_at",
+        "endpoint",
+        "status",
+        "error_code",
+        "providers",
+        "event_counts",
+        "domestic_issued",
+        "eu_issued",
+        "duration_ms",
+        "downstream_ms",
+        "downstream_errors",
+        "print_client",
     )
 
     @admin.display(description="providers")

@@ -70,7 +70,11 @@ def _legend(names: Sequence[str], *, width: int, colours: Sequence[str] = PALETT
 
 
 def stacked_bar_chart(
-    title: str, labels: Sequence[str], series: dict[str, Sequence[float]], *, unit: str = "",
+    title: str,
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    unit: str = "",
     colours: Sequence[str] = PALETTE,
 ) -> str:
     """One bar per label, stacked by series (e.g. certificates per day and kind)."""
@@ -140,8 +144,7 @@ def horizontal_bar_chart(title: str, items: Sequence[tuple[str, float]], *, unit
         body.append(f'<text x="{LEFT + label_w - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
         body.append(f'<rect x="{LEFT + label_w}" y="{y + 4}" width="{plot_w}" height="{row_h - 8}" fill="#f2f2f2"/>')
         body.append(
-            f'<rect x="{LEFT + label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<rect x="{LEFT + label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{PALETTE[i % len(PALETTE)]}"/>'
         )
         body.append(f'<text x="{LEFT + label_w + plot_w + 6}" y="{y + 15}">{value:.1f}{escape(unit)}</text>')
     return _frame(title, body, height=height)

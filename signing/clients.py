@@ -83,9 +83,7 @@ async def domestic_issue_static(*, attributes: dict[str, str]) -> str:
     response = await downstream_post(
         "domestic",
         settings.DOMESTIC_NL_VWS_PAPER_SIGNING_URL,
-        json=_key_identifier(
-            {"credentialAttributes": attributes, "credentialVersion": settings.DOMESTIC_NL_CREDENTIAL_VERSION}
-        ),
+        json=_key_identifier({"credentialAttributes": attributes, "credentialVersion": settings.DOMESTIC_NL_CREDENTIAL_VERSION}),
         read_timeout=settings.DOMESTIC_NL_ISSUE_READ_TIMEOUT,
     )
     body = _json_or_none(response.content)

@@ -114,7 +114,9 @@ def dashboard_data(*, today: date, days: int) -> DashboardData:
     data.latency = {name: [None] * days for name, _ in PERCENTILES}
     if connection.vendor == "postgresql":
         latency_rows = (
-            window.order_by().annotate(day=TruncDate("created_at")).values("day")
+            window.order_by()
+            .annotate(day=TruncDate("created_at"))
+            .values("day")
             .annotate(**{name: Percentile(F("duration_ms"), fraction) for name, fraction in PERCENTILES})
         )
         for row in latency_rows:
@@ -129,9 +131,7 @@ def dashboard_data(*, today: date, days: int) -> DashboardData:
 
     for system in DOWNSTREAMS:
         called = window.filter(downstream_ms__has_key=system)
-        counts = called.aggregate(
-            calls=Count("pk"), errors=Count("pk", filter=Q(downstream_errors__has_key=system))
-        )
+        counts = called.aggregate(calls=Count("pk"), errors=Count("pk", filter=Q(downstream_errors__has_key=system)))
         if not counts["calls"]:
             continue
         data.downstreams.append(

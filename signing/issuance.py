@@ -55,7 +55,9 @@ def issue_commitment_message_decode(text: str) -> dict[str, Any]:
         value = None
     if not isinstance(value, dict):
         raise errors.ServiceError(
-            400, "invalid_issue_commitment_message", "issueCommitmentMessage is not base64 of a JSON object.",
+            400,
+            "invalid_issue_commitment_message",
+            "issueCommitmentMessage is not base64 of a JSON object.",
             loc=["issueCommitmentMessage"],
         )
     return value
@@ -144,9 +146,7 @@ async def _submission_write(outcome: SubmissionOutcome) -> None:
     try:
         await submission_record(outcome=outcome)
     except Exception as exc:
-        logger.error(
-            "submission record not written", extra={"ucis": len(outcome.ucis), "exception": type(exc).__name__}
-        )
+        logger.error("submission record not written", extra={"ucis": len(outcome.ucis), "exception": type(exc).__name__})
         if outcome.status == 200:
             # Certificates that are not in the audit trail are not handed out.
             raise errors.storage_unavailable() from None
@@ -180,7 +180,8 @@ async def credentials_issue(
             prepare_issue_message = json.loads(decode_base64(stored))
             calls.append(
                 clients.domestic_issue(
-                    prepare_issue_message=prepare_issue_message, issue_commitment_message=icm or {},
+                    prepare_issue_message=prepare_issue_message,
+                    issue_commitment_message=icm or {},
                     strips=domestic.strips,
                 )
             )
@@ -193,9 +194,7 @@ async def credentials_issue(
             "domesticGreencard": None
             if domestic is None
             else {"origins": [o.render() for o in domestic.origins], "createCredentialMessages": results[0]},
-            "euGreencards": [
-                {"origins": [item.message.origin.render()], "credential": item.credential} for item in signed
-            ],
+            "euGreencards": [{"origins": [item.message.origin.render()], "credential": item.credential} for item in signed],
         }
 
 

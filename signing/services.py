@@ -63,9 +63,7 @@ def _now_sql() -> str:
 def _session_consume(key: str) -> str | None:
     table = IssuanceSession._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE key = %s AND expires_at > {_now_sql()} RETURNING value", [key]
-        )
+        cursor.execute(f"DELETE FROM {table} WHERE key = %s AND expires_at > {_now_sql()} RETURNING value", [key])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -94,8 +92,14 @@ def holder_pseudonym(holder: Holder | None) -> str:
     if holder is None:
         return ""
     text = "\x1f".join(
-        [holder.first_name, holder.infix or "", holder.last_name, str(holder.birth_year),
-         str(holder.birth_month or ""), str(holder.birth_day or "")]
+        [
+            holder.first_name,
+            holder.infix or "",
+            holder.last_name,
+            str(holder.birth_year),
+            str(holder.birth_month or ""),
+            str(holder.birth_day or ""),
+        ]
     )
     key = key32_cached(settings.SUBMISSION_PSEUDONYM_KEY_FILE)
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -166,8 +170,6 @@ async def submission_record(*, outcome: SubmissionOutcome) -> None:
     await run_db(_records_write, outcome)
 
 
-
-
 def submissions_purge_batch(*, before: datetime, batch_size: int = 5000) -> int:
     """Delete up to `batch_size` submission records created before `before` (retention,
     `manage.py purge_submissions`); returns how many were deleted. The UCI audit trail is kept."""
@@ -192,9 +194,7 @@ def print_token_create(*, client_name: str) -> tuple[PrintToken, str]:
     if not client_name.strip():
         raise ValueError("client name must not be empty")
     key = secrets.token_urlsafe(32)
-    token = PrintToken.objects.create(
-        client_name=client_name.strip(), key_prefix=key[:8], key_hash=print_token_hash(key)
-    )
+    token = PrintToken.objects.create(client_name=client_name.strip(), key_prefix=key[:8], key_hash=print_token_hash(key))
     return token, key
 
 

@@ -60,8 +60,9 @@ async def test_prepare_issue_opens_a_session_stored_under_an_hmac(api, signers):
     assert len(keys) == 1 and session["stoken"] not in keys[0]
 
 
-async def test_credentials_flow_issues_domestic_and_eu_certificates(api, signers, registered_provider, blob,
-                                                                    vaccination_results, now):
+async def test_credentials_flow_issues_domestic_and_eu_certificates(
+    api, signers, registered_provider, blob, vaccination_results, now
+):
     session = await prepare(api)
     response = await credentials(api, session, [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=2))))])
     assert response.status_code == 200, response.content
@@ -95,8 +96,7 @@ async def test_a_stoken_works_once(api, signers, registered_provider, blob, vacc
 async def test_unknown_stoken_is_refused_before_the_events_are_read(api, signers, registered_provider):
     response = await api.post(
         "/app/credentials/",
-        {"events": [{"payload": "not base64!", "signature": ""}], "stoken": str(uuid.uuid4()),
-         "issueCommitmentMessage": ""},
+        {"events": [{"payload": "not base64!", "signature": ""}], "stoken": str(uuid.uuid4()), "issueCommitmentMessage": ""},
         content_type="application/json",
     )
     assert response.status_code == 401
@@ -122,8 +122,11 @@ async def test_bad_issue_commitment_message_is_a_400_only_when_a_domestic_card_i
     session = await prepare(api)
     response = await credentials(api, session, [blob(vaccination_results)], icm="bm90IGpzb24=")
     assert response.status_code == 400
-    assert response.json() == {"detail": "issueCommitmentMessage is not base64 of a JSON object.",
-                               "code": "invalid_issue_commitment_message", "loc": ["issueCommitmentMessage"]}
+    assert response.json() == {
+        "detail": "issueCommitmentMessage is not base64 of a JSON object.",
+        "code": "invalid_issue_commitment_message",
+        "loc": ["issueCommitmentMessage"],
+    }
 
 
 async def test_empty_events_give_no_proofs_and_consume_the_session(api, signers, registered_provider):
@@ -141,8 +144,11 @@ async def test_empty_events_give_no_proofs_and_consume_the_session(api, signers,
         ({"events": [], "issueCommitmentMessage": ""}, ["body", "stoken"], "value_error.missing"),
         ({"events": [], "stoken": "nope", "issueCommitmentMessage": ""}, ["body", "stoken"], "type_error.uuid"),
         ({"events": [], "stoken": str(uuid.uuid4())}, ["body", "issueCommitmentMessage"], "value_error.missing"),
-        ({"events": [{"payload": 1, "signature": ""}], "stoken": str(uuid.uuid4()), "issueCommitmentMessage": ""},
-         ["body", "events", 0, "payload"], "type_error.str"),
+        (
+            {"events": [{"payload": 1, "signature": ""}], "stoken": str(uuid.uuid4()), "issueCommitmentMessage": ""},
+            ["body", "events", 0, "payload"],
+            "type_error.str",
+        ),
     ],
 )
 async def test_credentials_body_structure_errors_are_422(api, body, loc, type_):
@@ -162,15 +168,21 @@ async def test_print_requires_an_api_token(api, signers):
     missing = await api.post("/app/print/", {"events": []}, content_type="application/json")
     assert missing.status_code == 401 and missing.json()["code"] == "not_authenticated"
     assert missing["WWW-Authenticate"] == "Token"
-    wrong = await api.post("/app/print/", {"events": []}, content_type="application/json",
-                           headers={"Authorization": "Token nope"})
+    wrong = await api.post(
+        "/app/print/", {"events": []}, content_type="application/json", headers={"Authorization": "Token nope"}
+    )
     assert wrong.status_code == 401 and wrong.json()["code"] == "authentication_failed"
 
 
-async def test_print_issues_a_paper_proof_and_a_paper_dcc(api, signers, registered_provider, blob,
-                                                           vaccination_results, print_token):
-    response = await api.post("/app/print/", {"events": [blob(vaccination_results)]}, content_type="application/json",
-                              headers={"Authorization": f"Token {print_token}"})
+async def test_print_issues_a_paper_proof_and_a_paper_dcc(
+    api, signers, registered_provider, blob, vaccination_results, print_token
+):
+    response = await api.post(
+        "/app/print/",
+        {"events": [blob(vaccination_results)]},
+        content_type="application/json",
+        headers={"Authorization": f"Token {print_token}"},
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["domestic"]["qr"].startswith("NL2:")
@@ -288,12 +300,16 @@ async def test_concurrent_requests_with_one_stoken_exactly_one_succeeds(
     assert statuses == [200] + [401] * 7
 
 
-async def test_a_slow_signer_does_not_block_health(api, signers, registered_provider, print_token, blob,
-                                                    vaccination_results):
+async def test_a_slow_signer_does_not_block_health(api, signers, registered_provider, print_token, blob, vaccination_results):
     signer_behaviour(signers, "eu", delay_ms=1500)
-    slow = asyncio.ensure_future(api.post("/app/print/", {"events": [blob(vaccination_results)]},
-                                          content_type="application/json",
-                                          headers={"Authorization": f"Token {print_token}"}))
+    slow = asyncio.ensure_future(
+        api.post(
+            "/app/print/",
+            {"events": [blob(vaccination_results)]},
+            content_type="application/json",
+            headers={"Authorization": f"Token {print_token}"},
+        )
+    )
     await asyncio.sleep(0.2)
     started = time.perf_counter()
     health = await api.get("/health")
@@ -306,8 +322,10 @@ async def test_a_slow_signer_does_not_block_health(api, signers, registered_prov
 
 async def test_a_long_event_unique_is_recorded_in_the_audit_trail(api, signers, registered_provider, blob, now):
     long_unique = "u" * 2000
-    results = result(vaccination((now - timedelta(days=60)).date().isoformat(), 1, unique=long_unique),
-                     vaccination((now - timedelta(days=30)).date().isoformat(), 2, unique=long_unique + "2"))
+    results = result(
+        vaccination((now - timedelta(days=60)).date().isoformat(), 1, unique=long_unique),
+        vaccination((now - timedelta(days=30)).date().isoformat(), 2, unique=long_unique + "2"),
+    )
     session = await prepare(api)
     response = await credentials(api, session, [blob(results)])
     assert response.status_code == 200, response.content

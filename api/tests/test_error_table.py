@@ -20,8 +20,10 @@ def b64(document) -> str:
 
 
 def print_cases(blob, now):
-    good = result(vaccination((now - timedelta(days=40)).date().isoformat(), 1),
-                  vaccination((now - timedelta(days=10)).date().isoformat(), 2))
+    good = result(
+        vaccination((now - timedelta(days=40)).date().isoformat(), 1),
+        vaccination((now - timedelta(days=10)).date().isoformat(), 2),
+    )
     stranger = create_test_ca().issue_signer("not registered")
     naive = result(negative_test(now - timedelta(hours=1)))
     naive["events"][0]["negativetest"]["sampleDate"] = "2021-06-01T10:00:00"
@@ -44,8 +46,9 @@ def print_cases(blob, now):
 
 async def test_print_error_table(api, signers, registered_provider, print_token, blob, now):
     for expected, blobs, status in print_cases(blob, now):
-        response = await api.post("/app/print/", {"events": blobs}, content_type="application/json",
-                                  headers={"Authorization": f"Token {print_token}"})
+        response = await api.post(
+            "/app/print/", {"events": blobs}, content_type="application/json", headers={"Authorization": f"Token {print_token}"}
+        )
         body = response.json()
         assert response.status_code == status, (expected, body)
         if status == 422:
@@ -59,15 +62,23 @@ async def test_print_error_table(api, signers, registered_provider, print_token,
 async def test_credentials_only_rows(api, signers, registered_provider, blob, vaccination_results):
     prepared = (await api.post("/app/prepare_issue/")).json()
     amount = json.loads(base64.b64decode(prepared["prepareIssueMessage"]))["credentialAmount"]
-    bad_icm = await api.post("/app/credentials/", {"events": [blob(vaccination_results)], "stoken": prepared["stoken"],
-                                                   "issueCommitmentMessage": "W10="}, content_type="application/json")
+    bad_icm = await api.post(
+        "/app/credentials/",
+        {"events": [blob(vaccination_results)], "stoken": prepared["stoken"], "issueCommitmentMessage": "W10="},
+        content_type="application/json",
+    )
     assert bad_icm.status_code == 400 and bad_icm.json()["code"] == "invalid_issue_commitment_message"
-    ok = await api.post("/app/credentials/", {"events": [blob(vaccination_results)], "stoken": prepared["stoken"],
-                                              "issueCommitmentMessage": structural_icm(amount)},
-                        content_type="application/json")
+    ok = await api.post(
+        "/app/credentials/",
+        {"events": [blob(vaccination_results)], "stoken": prepared["stoken"], "issueCommitmentMessage": structural_icm(amount)},
+        content_type="application/json",
+    )
     assert ok.status_code == 200
-    reused = await api.post("/app/credentials/", {"events": [], "stoken": prepared["stoken"],
-                                                  "issueCommitmentMessage": ""}, content_type="application/json")
+    reused = await api.post(
+        "/app/credentials/",
+        {"events": [], "stoken": prepared["stoken"], "issueCommitmentMessage": ""},
+        content_type="application/json",
+    )
     assert reused.status_code == 401 and reused.json() == {"detail": ["Session expired or is invalid"]}
 
 
@@ -90,6 +101,9 @@ async def test_request_too_large_row(api, settings):
 async def test_nan_in_the_issue_commitment_message_is_a_400(api, signers, registered_provider, blob, vaccination_results):
     prepared = (await api.post("/app/prepare_issue/")).json()
     icm = base64.b64encode(b'{"n_2": NaN, "combinedProofs": [Infinity]}').decode()
-    response = await api.post("/app/credentials/", {"events": [blob(vaccination_results)], "stoken": prepared["stoken"],
-                                                    "issueCommitmentMessage": icm}, content_type="application/json")
+    response = await api.post(
+        "/app/credentials/",
+        {"events": [blob(vaccination_results)], "stoken": prepared["stoken"], "issueCommitmentMessage": icm},
+        content_type="application/json",
+    )
     assert response.status_code == 400 and response.json()["code"] == "invalid_issue_commitment_message"

@@ -41,11 +41,16 @@ def live_service(signers, registered_provider):
     assert service.stop() == 0
 
 
-def fuzz_operation(operation, mode: GenerationMode, base_url: str, headers: dict[str, str],
-                   statuses: Counter) -> None:
+def fuzz_operation(operation, mode: GenerationMode, base_url: str, headers: dict[str, str], statuses: Counter) -> None:
     """`EXAMPLES` generated requests (fewer when the operation has no inputs to vary)."""
-    @settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck), database=None)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case) -> None:
         response = case.call(base_url=base_url, headers=headers, timeout=15)

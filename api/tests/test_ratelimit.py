@@ -35,10 +35,18 @@ def test_fixed_windows_and_retry_after():
     assert window_at(5.0, 0).seconds == 1
 
 
-@pytest.mark.parametrize("path, limited", [
-    ("/app/credentials/", True), ("/app/print/", True), ("/documentation/V2Event/", True),
-    ("/health", False), ("/", False), ("/admin/", False), ("/openapi.json", False),
-])
+@pytest.mark.parametrize(
+    "path, limited",
+    [
+        ("/app/credentials/", True),
+        ("/app/print/", True),
+        ("/documentation/V2Event/", True),
+        ("/health", False),
+        ("/", False),
+        ("/admin/", False),
+        ("/openapi.json", False),
+    ],
+)
 def test_only_the_public_api_is_limited(path, limited):
     assert rate_limited_path(path) is limited
 
@@ -110,16 +118,23 @@ async def test_the_limit_holds_across_processes(settings):
     """This process and a uvicorn worker count against one limit in the shared database."""
     settings.RATE_LIMIT_REQUESTS = 4
     settings.RATE_LIMIT_WINDOW_SECONDS = 3600
-    service = start_service({
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "RATE_LIMIT_REQUESTS": "4", "RATE_LIMIT_WINDOW_SECONDS": "3600",
-    })
+    service = start_service(
+        {
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "RATE_LIMIT_REQUESTS": "4",
+            "RATE_LIMIT_WINDOW_SECONDS": "3600",
+        }
+    )
     try:
         local = AsyncClient()  # 127.0.0.1, like the subprocess's peer address
         url = service.url("http", "/documentation/V2Event/")
         async with httpx.AsyncClient(timeout=10) as remote:
-            statuses = [(await post_v2(local)).status_code, (await remote.post(url, json={})).status_code,
-                        (await post_v2(local)).status_code, (await remote.post(url, json={})).status_code]
+            statuses = [
+                (await post_v2(local)).status_code,
+                (await remote.post(url, json={})).status_code,
+                (await post_v2(local)).status_code,
+                (await remote.post(url, json={})).status_code,
+            ]
             assert statuses == [422, 422, 422, 422]
             over_remote = await remote.post(url, json={})
             over_local = await post_v2(local)

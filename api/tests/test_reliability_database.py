@@ -40,8 +40,9 @@ async def until_recovered(client: httpx.AsyncClient, deadline_seconds: float = 2
 
 async def test_database_outage_is_503_and_the_service_recovers(private_database, signers):
     server, url = private_database
-    service = start_service({"DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "2", "HEALTH_CHECK_TIMEOUT": "3",
-                             **signer_settings(signers)})
+    service = start_service(
+        {"DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "2", "HEALTH_CHECK_TIMEOUT": "3", **signer_settings(signers)}
+    )
     try:
         async with httpx.AsyncClient(base_url=service.url("http"), timeout=15) as client:
             assert (await client.post("/app/prepare_issue/")).status_code == 200

@@ -37,8 +37,9 @@ def short_timeouts(settings):
 
 
 async def print_request(api, token: str, blobs: list[dict]):
-    return await api.post("/app/print/", {"events": blobs}, content_type="application/json",
-                          headers={"Authorization": f"Token {token}"})
+    return await api.post(
+        "/app/print/", {"events": blobs}, content_type="application/json", headers={"Authorization": f"Token {token}"}
+    )
 
 
 async def audit() -> list[tuple[str, str]]:
@@ -49,8 +50,9 @@ async def submission() -> EventSubmission:
     return await sync_to_async(EventSubmission.objects.get)()
 
 
-async def test_slow_signers_below_the_read_timeout_succeed(api, signers, registered_provider, print_token, blob,
-                                                           vaccination_results, settings):
+async def test_slow_signers_below_the_read_timeout_succeed(
+    api, signers, registered_provider, print_token, blob, vaccination_results, settings
+):
     settings.HTTP_READ_TIMEOUT = settings.DOMESTIC_NL_ISSUE_READ_TIMEOUT = 1.5
     for system in ("eu", "domestic"):
         signer_behaviour(signers, system, delay_ms=700)
@@ -61,8 +63,9 @@ async def test_slow_signers_below_the_read_timeout_succeed(api, signers, registe
     assert row.downstream_ms["eu"] >= 700 and row.downstream_ms["domestic"] >= 700
 
 
-async def test_slow_domestic_signer_above_the_read_timeout(api, signers, registered_provider, print_token, blob,
-                                                           vaccination_results, short_timeouts):
+async def test_slow_domestic_signer_above_the_read_timeout(
+    api, signers, registered_provider, print_token, blob, vaccination_results, short_timeouts
+):
     signer_behaviour(signers, "domestic", delay_ms=1500)
     response = await print_request(api, print_token, [blob(vaccination_results)])
     assert response.status_code == 504 and response.json()["code"] == "downstream_timeout"
@@ -87,8 +90,9 @@ async def test_print_domestic_fault_leaves_the_eu_certificate_recorded(
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_print_eu_fault_records_no_uci(api, signers, registered_provider, print_token, blob,
-                                             vaccination_results, short_timeouts, fault):
+async def test_print_eu_fault_records_no_uci(
+    api, signers, registered_provider, print_token, blob, vaccination_results, short_timeouts, fault
+):
     status, code = FAULTS[fault]
     signer_behaviour(signers, "eu", fault=fault)
     response = await print_request(api, print_token, [blob(vaccination_results)])
@@ -110,8 +114,11 @@ async def test_credentials_domestic_fault_records_every_issued_eu_certificate(
     signer_behaviour(signers, "domestic", fault=fault)
     response = await api.post(
         "/app/credentials/",
-        {"events": [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=2))))],
-         "stoken": prepared["stoken"], "issueCommitmentMessage": structural_icm(amount)},
+        {
+            "events": [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=2))))],
+            "stoken": prepared["stoken"],
+            "issueCommitmentMessage": structural_icm(amount),
+        },
         content_type="application/json",
     )
     assert response.status_code == status, response.content

@@ -38,15 +38,20 @@ def register_certificate(provider_identifier: str, signer, *, create_provider: b
     if create_provider:
         key = PrivateKey.generate()
         Provider.objects.create(
-            identifier=provider_identifier, unomi_url="https://other.example/unomi",
-            event_url="https://other.example/event", identity_hash_secret=secrets.token_hex(32),
+            identifier=provider_identifier,
+            unomi_url="https://other.example/unomi",
+            event_url="https://other.example/event",
+            identity_hash_secret=secrets.token_hex(32),
             bsn_public_key=base64.b64encode(bytes(key.public_key)).decode(),
             bsn_private_key=base64.b64encode(bytes(key)).decode(),
         )
     provider = Provider.objects.get(identifier=provider_identifier)
     facts = certificate_facts(signer.cert.public_bytes(Encoding.PEM).decode(), match="pinned")
     ProviderCertificate.objects.create(
-        provider=provider, pem=facts.pem, fingerprint_sha256=facts.fingerprint_sha256, match="pinned",
+        provider=provider,
+        pem=facts.pem,
+        fingerprint_sha256=facts.fingerprint_sha256,
+        match="pinned",
         subject_common_name=facts.subject_common_name,
     )
     config_cache_clear()
@@ -71,8 +76,9 @@ def another_providers_signature(results: dict, provider_signer, provider_ca) -> 
 
 def expired_certificate(results: dict, provider_signer, provider_ca) -> dict:
     now = datetime.now(UTC)
-    expired = provider_ca.issue_signer("api-test.provider.example", not_before=now - timedelta(days=400),
-                                       not_after=now - timedelta(days=1))
+    expired = provider_ca.issue_signer(
+        "api-test.provider.example", not_before=now - timedelta(days=400), not_after=now - timedelta(days=1)
+    )
     register_certificate("ZZZ", expired)
     return make_blob(results, expired)
 
@@ -88,8 +94,14 @@ def embedded_content(results: dict, provider_signer, provider_ca) -> dict:
     return make_blob(results, provider_signer, embed_content=True)
 
 
-ATTACKS = [payload_changed_after_signing, unregistered_certificate, another_providers_signature,
-           expired_certificate, not_yet_valid_certificate, embedded_content]
+ATTACKS = [
+    payload_changed_after_signing,
+    unregistered_certificate,
+    another_providers_signature,
+    expired_certificate,
+    not_yet_valid_certificate,
+    embedded_content,
+]
 
 
 @pytest.fixture
@@ -101,8 +113,9 @@ def signers_unreachable(settings):
 
 
 async def print_request(api, token: str, blob: dict):
-    return await api.post("/app/print/", {"events": [blob]}, content_type="application/json",
-                          headers={"Authorization": f"Token {token}"})
+    return await api.post(
+        "/app/print/", {"events": [blob]}, content_type="application/json", headers={"Authorization": f"Token {token}"}
+    )
 
 
 async def assert_rejected_without_signer_calls(response) -> None:
@@ -115,15 +128,17 @@ async def assert_rejected_without_signer_calls(response) -> None:
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.__name__)
-async def test_print_rejects(api, registered_provider, print_token, provider_signer, provider_ca,
-                             vaccination_results, signers_unreachable, attack):
+async def test_print_rejects(
+    api, registered_provider, print_token, provider_signer, provider_ca, vaccination_results, signers_unreachable, attack
+):
     forged = await sync_to_async(attack)(vaccination_results, provider_signer, provider_ca)
     await assert_rejected_without_signer_calls(await print_request(api, print_token, forged))
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.__name__)
-async def test_credentials_rejects(api, signers, registered_provider, provider_signer, provider_ca,
-                                   vaccination_results, settings, attack):
+async def test_credentials_rejects(
+    api, signers, registered_provider, provider_signer, provider_ca, vaccination_results, settings, attack
+):
     forged = await sync_to_async(attack)(vaccination_results, provider_signer, provider_ca)
     prepared = (await api.post("/app/prepare_issue/")).json()
     closed = f"http://127.0.0.1:{free_port()}"
@@ -144,8 +159,10 @@ async def test_positive_control_a_genuine_blob_reaches_the_closed_signer(
     """The same set-up with a correctly signed blob of the other provider does call a signer."""
     other = provider_ca.issue_signer("other.provider.example")
     await sync_to_async(register_certificate)(OTHER_PROVIDER, other, create_provider=True)
-    genuine = make_blob(result(vaccination((now - timedelta(days=30)).date().isoformat(), 1, total=1,
-                                           hpk="2934701"), provider=OTHER_PROVIDER), other)
+    genuine = make_blob(
+        result(vaccination((now - timedelta(days=30)).date().isoformat(), 1, total=1, hpk="2934701"), provider=OTHER_PROVIDER),
+        other,
+    )
     response = await print_request(api, print_token, genuine)
     assert response.status_code == 503 and response.json()["code"] == "downstream_unavailable"
     submission = await sync_to_async(EventSubmission.objects.get)()

@@ -38,14 +38,26 @@ def sqlite_service(tmp_path, provider_signer):
     env.update(signer_settings(signers))
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=BASE_DIR, check=True)
-    token = subprocess.run(
-        [*manage, "shell", "-c", REGISTER], env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True,
-        input=provider_signer.cert.public_bytes(Encoding.PEM).decode(),
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [*manage, "shell", "-c", REGISTER],
+            env=env,
+            cwd=BASE_DIR,
+            check=True,
+            capture_output=True,
+            text=True,
+            input=provider_signer.cert.public_bytes(Encoding.PEM).decode(),
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "coronacheck.asgi:application", "--port", str(port), "--no-access-log"],
-        env=env, cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, process=server)
@@ -59,8 +71,10 @@ def sqlite_service(tmp_path, provider_signer):
 def test_the_whole_flow_runs_on_sqlite(sqlite_service, provider_signer):
     url, token = sqlite_service
     now = datetime.now(timezone.utc)
-    vaccinations = result(vaccination((now - timedelta(days=60)).date().isoformat(), 1),
-                          vaccination((now - timedelta(days=30)).date().isoformat(), 2))
+    vaccinations = result(
+        vaccination((now - timedelta(days=60)).date().isoformat(), 1),
+        vaccination((now - timedelta(days=30)).date().isoformat(), 2),
+    )
     test = result(negative_test(now - timedelta(hours=2)))
     with httpx.Client(base_url=url, timeout=20) as client:
         health = client.get("/health").json()
@@ -68,14 +82,20 @@ def test_the_whole_flow_runs_on_sqlite(sqlite_service, provider_signer):
 
         session = client.post("/app/prepare_issue/").json()
         amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
-        body = {"events": [make_blob(vaccinations, provider_signer), make_blob(test, provider_signer)],
-                "stoken": session["stoken"], "issueCommitmentMessage": structural_icm(amount)}
+        body = {
+            "events": [make_blob(vaccinations, provider_signer), make_blob(test, provider_signer)],
+            "stoken": session["stoken"],
+            "issueCommitmentMessage": structural_icm(amount),
+        }
         issued = client.post("/app/credentials/", json=body)
         assert issued.status_code == 200, issued.text
         assert len(issued.json()["euGreencards"]) == 2
         assert client.post("/app/credentials/", json=body).status_code == 401
 
-        printed = client.post("/app/print/", json={"events": [make_blob(vaccinations, provider_signer)]},
-                              headers={"Authorization": f"Token {token}"})
+        printed = client.post(
+            "/app/print/",
+            json={"events": [make_blob(vaccinations, provider_signer)]},
+            headers={"Authorization": f"Token {token}"},
+        )
         assert printed.status_code == 200, printed.text
         assert printed.json()["european"]["qr"].startswith("HC1:")

@@ -15,10 +15,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def call(app, method: str, path: str, body: bytes = b"", headers: tuple = ()) -> tuple[int, dict, bytes]:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(b"host", b"localhost"), (b"x-request-id", b"test-request"), *headers],
-        "client": ("127.0.0.1", 50000), "server": ("localhost", 80),
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
     }
     incoming = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict] = []

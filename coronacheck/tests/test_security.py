@@ -28,19 +28,34 @@ PRODUCTION_ENV = {
 
 
 def test_production_settings_pass_check_deploy():
-    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SESSION_COOKIE_SECURE",
-                                                                     "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
+    }
     environment.update(PRODUCTION_ENV)
-    done = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_check_deploy_fails_on_a_debug_configuration():
     """The check above can fail: the same with DEBUG on and a short key."""
     environment = {**os.environ, **PRODUCTION_ENV, "DEBUG": "true", "SECRET_KEY": "short"}
-    done = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "security.W018" in done.stderr
 
 
@@ -69,8 +84,7 @@ def key_material() -> dict[str, list[str]]:
     fragments = {"SECRET_KEY": [django_settings.SECRET_KEY]}
     for path in sorted(Path(BASE_DIR / ".test-secrets").glob("*")):
         text = path.read_bytes().decode("latin-1")
-        lines = [line.strip() for line in text.splitlines()
-                 if len(line.strip()) >= 24 and not line.startswith("-----")]
+        lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 24 and not line.startswith("-----")]
         fragments[path.name] = lines or [text.strip()]
     return fragments
 
@@ -84,8 +98,9 @@ async def test_no_key_material_in_documents_or_error_bodies(settings):
         await client.get("/health"),
         await client.get("/nope"),
         await client.get("/app/print/"),
-        await client.post("/app/print/", {"events": []}, content_type="application/json",
-                          headers={"Authorization": "Token not-a-token"}),
+        await client.post(
+            "/app/print/", {"events": []}, content_type="application/json", headers={"Authorization": "Token not-a-token"}
+        ),
         await client.post("/app/access_tokens/", headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."}),
         await client.post("/app/credentials/", b"{", content_type="application/json"),
         await client.post("/app/credentials/", b"x" * 3000, content_type="application/json"),

@@ -189,15 +189,17 @@ def static_proof(request: dict[str, Any], *, issuer_pk_id: str, random: RandomBy
     _check_key_identifier(request, issuer_pk_id)
     values = _attribute_values(attributes, version, what)
     disclosed = [attribute_int(value) for value in credential_attributes(version, issuer_pk_id, values)]
-    proof = StaticProof({
-        "disclosure_time_seconds": 0,
-        "c": _random_int(random, 256),
-        "a": _random_int(random, 2048),
-        "e_response": _random_int(random, 2048),
-        "v_response": _random_int(random, 2048),
-        "a_response": _random_int(random, 2048),
-        "a_disclosed": disclosed,
-    }).dump()
+    proof = StaticProof(
+        {
+            "disclosure_time_seconds": 0,
+            "c": _random_int(random, 256),
+            "a": _random_int(random, 2048),
+            "e_response": _random_int(random, 2048),
+            "v_response": _random_int(random, 2048),
+            "a_response": _random_int(random, 2048),
+            "a_disclosed": disclosed,
+        }
+    ).dump()
     return {"qr": f"NL{version}:" + dutch_base45_encode(proof), "proofIdentifier": _b64(random(16))}
 
 
@@ -212,13 +214,27 @@ def structural_issue_commitment_message(amount: int) -> str:
 
 def stats_document() -> dict[str, Any]:
     """`/stats` (§2.5): the outline of the Go signer's in-memory prime pool statistics."""
-    return {"Name": "stand-in", "Size": 0, "Index": 0, "Hwm": 0, "Lwm": 0, "Depleted": False,
-            "Depletions": 0, "BitStart": 0, "BitLength": 0}
+    return {
+        "Name": "stand-in",
+        "Size": 0,
+        "Index": 0,
+        "Hwm": 0,
+        "Lwm": 0,
+        "Depleted": False,
+        "Depletions": 0,
+        "BitStart": 0,
+        "BitLength": 0,
+    }
 
 
 def _text_error(status: int, message: str) -> web.Response:
-    return web.Response(status=status, text=message + "\n", content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        status=status,
+        text=message + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _json_post(operation: Callable[..., Any], what: str) -> Callable:

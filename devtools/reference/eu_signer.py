@@ -59,7 +59,8 @@ def public_keys_document(keys: Mapping[str, SignerKey]) -> dict[str, list[dict[s
     document = {}
     for kid, key in key_by_kid.items():
         spki = key.certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         letters = sorted(usages_by_kid[kid], key="vtr".index)
         document[base64.b64encode(kid).decode()] = [{"subjectPk": base64.b64encode(spki).decode(), "keyUsage": letters}]
     return document
@@ -98,8 +99,12 @@ async def get_credential(request: web.Request) -> web.Response:
         if not is_valid_dcc(dcc):
             raise SigningError("The DCC does not validate against schema 1.3.0")
         signed = sign_dcc(
-            dcc, key=key, expiration_time=expiration_time, now=config["clock"](),
-            issuer=config["issuer"], backdate_seconds=config["backdate_seconds"],
+            dcc,
+            key=key,
+            expiration_time=expiration_time,
+            now=config["clock"](),
+            issuer=config["issuer"],
+            backdate_seconds=config["backdate_seconds"],
         )
     except SigningError as error:
         return _error(f"Could not issue credential: {error}")

@@ -13,8 +13,16 @@ QR_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _PRINTABLE = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")
 
 ATTRIBUTE_NAMES = {
-    2: ("isSpecimen", "isPaperProof", "validFrom", "validForHours",
-        "firstNameInitial", "lastNameInitial", "birthDay", "birthMonth"),
+    2: (
+        "isSpecimen",
+        "isPaperProof",
+        "validFrom",
+        "validForHours",
+        "firstNameInitial",
+        "lastNameInitial",
+        "birthDay",
+        "birthMonth",
+    ),
 }
 ATTRIBUTE_NAMES[3] = ATTRIBUTE_NAMES[2] + ("category",)
 
@@ -52,9 +60,12 @@ def metadata_attribute(credential_version: int, issuer_pk_id: str) -> bytes:
     """DER `SEQUENCE { OCTET STRING (one byte: version), PrintableString issuerPkId }` (§2.3)."""
     if not _PRINTABLE.fullmatch(issuer_pk_id):
         raise ValueError("issuerPkId is not a PrintableString")
-    return CredentialMetadata({
-        "credential_version": bytes([credential_version]), "issuer_pk_id": issuer_pk_id,
-    }).dump()
+    return CredentialMetadata(
+        {
+            "credential_version": bytes([credential_version]),
+            "issuer_pk_id": issuer_pk_id,
+        }
+    ).dump()
 
 
 def credential_attributes(credential_version: int, issuer_pk_id: str, values: dict[str, str]) -> list[bytes]:

@@ -58,11 +58,13 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def self_signed_dsc(private_key: ec.EllipticCurvePrivateKey, usage: str, *, now: datetime) -> x509.Certificate:
     """A self-signed development DSC for `usage`, carrying that usage's EKU OID."""
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CoronaCheck reference signer (development)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"NOT FOR PRODUCTION DSC {usage}"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CoronaCheck reference signer (development)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"NOT FOR PRODUCTION DSC {usage}"),
+        ]
+    )
     return (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -71,10 +73,20 @@ def self_signed_dsc(private_key: ec.EllipticCurvePrivateKey, usage: str, *, now:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + CERTIFICATE_VALIDITY)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-        ), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(KEY_USAGE_OIDS[usage])]), critical=False)
         .sign(private_key, hashes.SHA256())
     )
@@ -89,8 +101,12 @@ def generate_signer_keys(folder: Path, *, now: datetime, usages: tuple[str, ...]
             continue
         private_key = ec.generate_private_key(ec.SECP256R1())
         certificate = self_signed_dsc(private_key, usage, now=now)
-        _write_private(_key_path(folder, usage), private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        _write_private(
+            _key_path(folder, usage),
+            private_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
         _certificate_path(folder, usage).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         created.append(usage)
     return created

@@ -51,14 +51,22 @@ def add_signer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--eu-port", type=int, default=4002)
     parser.add_argument("--domestic-port", type=int, default=4001)
-    parser.add_argument("--key-folder", default=None,
-                        help="EU signer DSC keys (default: $EU_SIGNER_KEY_FOLDER or .dev/signer-keys/)")
+    parser.add_argument(
+        "--key-folder", default=None, help="EU signer DSC keys (default: $EU_SIGNER_KEY_FOLDER or .dev/signer-keys/)"
+    )
     parser.add_argument("--eu-delay-ms", type=int, default=0)
     parser.add_argument("--domestic-delay-ms", type=int, default=0)
-    parser.add_argument("--fault", choices=FAULT_MODES, default=os.environ.get(FAULT_ENV, "none"),
-                        help=f"answer the signing routes with this fault (default: ${FAULT_ENV} or none)")
-    parser.add_argument("--fault-control", action="store_true",
-                        help="allow POST /_reference/behaviour to change fault and delay at run time (tests)")
+    parser.add_argument(
+        "--fault",
+        choices=FAULT_MODES,
+        default=os.environ.get(FAULT_ENV, "none"),
+        help=f"answer the signing routes with this fault (default: ${FAULT_ENV} or none)",
+    )
+    parser.add_argument(
+        "--fault-control",
+        action="store_true",
+        help="allow POST /_reference/behaviour to change fault and delay at run time (tests)",
+    )
     parser.add_argument("--issuer", default=DEFAULT_ISSUER, help="EU issuer country (CWT iss)")
     parser.add_argument("--issuer-pk-id", default=DEFAULT_ISSUER_PK_ID, help="domestic issuerPkId")
 
@@ -66,11 +74,16 @@ def add_signer_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_arguments(arguments: argparse.Namespace | dict) -> SignerOptions:
     values = vars(arguments) if isinstance(arguments, argparse.Namespace) else arguments
     return SignerOptions(
-        host=values["host"], eu_port=values["eu_port"], domestic_port=values["domestic_port"],
+        host=values["host"],
+        eu_port=values["eu_port"],
+        domestic_port=values["domestic_port"],
         key_folder=key_folder_from_environment(values.get("key_folder")),
-        eu_delay_ms=values["eu_delay_ms"], domestic_delay_ms=values["domestic_delay_ms"],
-        fault=values["fault"], fault_control=values["fault_control"],
-        issuer=values["issuer"], issuer_pk_id=values["issuer_pk_id"],
+        eu_delay_ms=values["eu_delay_ms"],
+        domestic_delay_ms=values["domestic_delay_ms"],
+        fault=values["fault"],
+        fault_control=values["fault_control"],
+        issuer=values["issuer"],
+        issuer_pk_id=values["issuer_pk_id"],
     )
 
 
@@ -80,7 +93,8 @@ async def serve(options: SignerOptions, stop: asyncio.Event, announce: Callable[
         generate_signer_keys(options.key_folder, now=datetime.now(UTC))
         announce(f"Generated EU signer keys in {options.key_folder}")
     eu_app = create_eu_app(
-        load_signer_keys(options.key_folder), issuer=options.issuer,
+        load_signer_keys(options.key_folder),
+        issuer=options.issuer,
         behaviour=SignerBehaviour(delay_ms=options.eu_delay_ms, fault=options.fault),
         behaviour_control=options.fault_control,
     )
@@ -96,8 +110,10 @@ async def serve(options: SignerOptions, stop: asyncio.Event, announce: Callable[
             await web.TCPSite(runner, options.host, port, shutdown_timeout=1.0).start()
         base = f"http://{options.host}"
         announce(f"EU signer:       {base}:{options.eu_port}/get_credential  (public keys: /public_keys)")
-        announce(f"Domestic signer: {base}:{options.domestic_port}/prepare_issue, /issue, /issue_static"
-                 "  (stand-in: NOT cryptographically valid)")
+        announce(
+            f"Domestic signer: {base}:{options.domestic_port}/prepare_issue, /issue, /issue_static"
+            "  (stand-in: NOT cryptographically valid)"
+        )
         await stop.wait()
     finally:
         for runner in runners:

@@ -178,7 +178,7 @@ def trust_list_from_public_keys(document: Mapping[str, list[Mapping[str, Any]]])
 def unprefix(text: str, prefix: str = HC1_PREFIX) -> str:
     if not text.startswith(prefix):
         raise DecodeError("missing or unsupported context prefix")
-    return text[len(prefix):]
+    return text[len(prefix) :]
 
 
 def b45decode(text: str) -> bytes:

@@ -62,13 +62,19 @@ def registered_provider(db, provider_signer):
 
     key = PrivateKey.generate()
     provider = Provider.objects.create(
-        identifier=PROVIDER, unomi_url="https://provider.example/unomi", event_url="https://provider.example/event",
-        identity_hash_secret=secrets.token_hex(32), bsn_public_key=base64.b64encode(bytes(key.public_key)).decode(),
+        identifier=PROVIDER,
+        unomi_url="https://provider.example/unomi",
+        event_url="https://provider.example/event",
+        identity_hash_secret=secrets.token_hex(32),
+        bsn_public_key=base64.b64encode(bytes(key.public_key)).decode(),
         bsn_private_key=base64.b64encode(bytes(key)).decode(),
     )
     facts = certificate_facts(provider_signer.cert.public_bytes(Encoding.PEM).decode(), match="pinned")
     ProviderCertificate.objects.create(
-        provider=provider, pem=facts.pem, fingerprint_sha256=facts.fingerprint_sha256, match="pinned",
+        provider=provider,
+        pem=facts.pem,
+        fingerprint_sha256=facts.fingerprint_sha256,
+        match="pinned",
         subject_common_name=facts.subject_common_name,
     )
     config_cache_clear()
@@ -94,20 +100,39 @@ HOLDER = {"firstName": "Pieter", "infix": "de", "lastName": "Proefpersoon", "bir
 
 
 def result(*events: dict, holder: dict | None = None, provider: str = PROVIDER) -> dict:
-    return {"protocolVersion": "3.0", "providerIdentifier": provider, "status": "complete",
-            "holder": holder or HOLDER, "events": list(events)}
+    return {
+        "protocolVersion": "3.0",
+        "providerIdentifier": provider,
+        "status": "complete",
+        "holder": holder or HOLDER,
+        "events": list(events),
+    }
 
 
 def vaccination(date: str, dose: int, total: int = 2, hpk: str = "2924528", unique: str | None = None) -> dict:
-    return {"type": "vaccination", "unique": unique or f"v-{date}-{dose}", "isSpecimen": False,
-            "vaccination": {"date": date, "hpkCode": hpk, "doseNumber": dose, "totalDoses": total, "country": "NLD"}}
+    return {
+        "type": "vaccination",
+        "unique": unique or f"v-{date}-{dose}",
+        "isSpecimen": False,
+        "vaccination": {"date": date, "hpkCode": hpk, "doseNumber": dose, "totalDoses": total, "country": "NLD"},
+    }
 
 
 def negative_test(sample: datetime, unique: str = "t-1") -> dict:
-    return {"type": "negativetest", "unique": unique, "isSpecimen": False,
-            "negativetest": {"sampleDate": sample.replace(microsecond=0).isoformat(), "negativeResult": True,
-                             "facility": "Teststraat", "type": "LP217198-3", "name": "Rapid test",
-                             "manufacturer": "1232", "country": "NL"}}
+    return {
+        "type": "negativetest",
+        "unique": unique,
+        "isSpecimen": False,
+        "negativetest": {
+            "sampleDate": sample.replace(microsecond=0).isoformat(),
+            "negativeResult": True,
+            "facility": "Teststraat",
+            "type": "LP217198-3",
+            "name": "Rapid test",
+            "manufacturer": "1232",
+            "country": "NL",
+        },
+    }
 
 
 @pytest.fixture
@@ -126,4 +151,5 @@ def vaccination_results(now):
 def blob(provider_signer):
     def make(payload) -> dict:
         return make_blob(payload, provider_signer)
+
     return make

@@ -24,8 +24,16 @@ from common.logging import JsonFormatter, RequestIdFilter
 # Personal data of the test fixtures (events/tests/conftest.py, events/tests/factories.py, the
 # RVIG and event samples of the shared reference data). Short or common words are left out.
 TEST_NAMES = (
-    "Pieter", "Proefpersoon", "Bouwer", "Pertje", "Naomi", "Goede", "Bernhard", "Holthuizen",
-    "Musterfrau", "Gabriele",
+    "Pieter",
+    "Proefpersoon",
+    "Bouwer",
+    "Pertje",
+    "Naomi",
+    "Goede",
+    "Bernhard",
+    "Holthuizen",
+    "Musterfrau",
+    "Gabriele",
 )
 TEST_BIRTH_DATES = ("1980-05-17", "19800517", "1987-04-01", "19870401", "1960-01-01", "1971-12-13", "1950-01-01")
 

@@ -55,15 +55,15 @@ class ManagedProcess:
                 self.process.kill()
                 self.process.wait()
         if self.stderr_file is not None and not self.stderr_file.closed:
-
             self.stderr_file.seek(0)
             logcheck.scan_text(self.stderr_file.read().decode(errors="replace"), "subprocess stderr")
             self.stderr_file.close()
         return self.process.returncode
 
 
-def start_manage_command(args: list[str], ports: dict[str, int], *, env: dict[str, str] | None = None,
-                         settings_module: str = "devtools.settings_test") -> ManagedProcess:
+def start_manage_command(
+    args: list[str], ports: dict[str, int], *, env: dict[str, str] | None = None, settings_module: str = "devtools.settings_test"
+) -> ManagedProcess:
     """Start `manage.py <args>` and wait until every port in `ports` accepts connections."""
     environment = dict(os.environ)
     environment["DJANGO_SETTINGS_MODULE"] = settings_module
@@ -73,7 +73,10 @@ def start_manage_command(args: list[str], ports: dict[str, int], *, env: dict[st
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],
-        cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=log,
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         for port in ports.values():
@@ -90,8 +93,15 @@ def start_manage_command(args: list[str], ports: dict[str, int], *, env: dict[st
 
 def start_reference_signers(*, extra: list[str] | None = None, key_folder: str | None = None) -> ManagedProcess:
     ports = {"eu": free_port(), "domestic": free_port()}
-    args = ["run_reference_signers", "--eu-port", str(ports["eu"]), "--domestic-port", str(ports["domestic"]),
-            "--fault-control", *(extra or [])]
+    args = [
+        "run_reference_signers",
+        "--eu-port",
+        str(ports["eu"]),
+        "--domestic-port",
+        str(ports["domestic"]),
+        "--fault-control",
+        *(extra or []),
+    ]
     if key_folder:
         args += ["--key-folder", key_folder]
     return start_manage_command(args, ports)

@@ -34,7 +34,6 @@ class ServiceProcess(ManagedProcess):
         if code == -signal.SIGTERM:
             code = 0  # uvicorn re-raises the SIGTERM it handled after a graceful shutdown
         if self.log_path:
-
             logcheck.scan_text(self.log_text(), "service subprocess stderr")
         return code
 
@@ -47,8 +46,9 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
-def start_service(env: dict[str, str], *, workers: int = 1, settings_module: str = "devtools.settings_test",
-                  port: int | None = None) -> ServiceProcess:
+def start_service(
+    env: dict[str, str], *, workers: int = 1, settings_module: str = "devtools.settings_test", port: int | None = None
+) -> ServiceProcess:
     """`uvicorn coronacheck.asgi:application` on loopback with `env` added to this environment."""
     port = port or free_port()
     environment = dict(os.environ)
@@ -56,9 +56,25 @@ def start_service(env: dict[str, str], *, workers: int = 1, settings_module: str
     environment.update(env)
     log = tempfile.NamedTemporaryFile(prefix="service-", suffix=".log", delete=False)
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "coronacheck.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=log,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "coronacheck.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     log.close()
     service = ServiceProcess(process=process, ports={"http": port}, log_path=log.name)
@@ -79,8 +95,7 @@ class PrivatePostgres:
 
     def _run(self, action: str) -> str:
         env = dict(os.environ, PG_PORT=str(self.port), PG_DATA=self.data_dir)
-        done = subprocess.run([str(BASE_DIR / "bin" / "postgres"), action], env=env, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run([str(BASE_DIR / "bin" / "postgres"), action], env=env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"bin/postgres {action} failed: {done.stderr[-2000:]}")
         return done.stdout.strip()
@@ -102,8 +117,14 @@ class PrivatePostgres:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = self.url(name)
         environment = dict(os.environ, DJANGO_SETTINGS_MODULE="devtools.settings_test", DATABASE_URL=url)
-        done = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "migrate", "--no-input", "-v", "0"],
-                              cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), "migrate", "--no-input", "-v", "0"],
+            cwd=BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"migrate failed: {done.stderr[-2000:]}")
         return url

@@ -45,10 +45,14 @@ def test_fake_box_opens_with_the_service_keys():
         inge6_private_key_b64=base64.b64encode(bytes(inge6)).decode(),
         service_public_key_b64=base64.b64encode(bytes(service.public_key)).decode(),
     )
-    assert decrypt_bsn(
-        body, private_key_b64=base64.b64encode(bytes(service)).decode(),
-        inge6_public_key_b64=base64.b64encode(bytes(inge6.public_key)).decode(),
-    ) == "999990019"
+    assert (
+        decrypt_bsn(
+            body,
+            private_key_b64=base64.b64encode(bytes(service)).decode(),
+            inge6_public_key_b64=base64.b64encode(bytes(inge6.public_key)).decode(),
+        )
+        == "999990019"
+    )
 
 
 @pytest.mark.parametrize("bsn", sorted(FAKE_PERSONS))
@@ -63,8 +67,11 @@ def test_dev_jwt_verifies_with_the_configured_key_and_audience():
     now = datetime.now(UTC)
     token = dev_inge6_jwt("999990019", now=now)
     claims = verify_inge6_jwt(
-        token, public_key_pem=Path(settings.INGE6_JWT_PUBLIC_CRT_FILE).read_bytes(),
-        audiences=settings.INGE4_JWT_AUDIENCE, issuer=settings.INGE6_JWT_ISSUER, now=now,
+        token,
+        public_key_pem=Path(settings.INGE6_JWT_PUBLIC_CRT_FILE).read_bytes(),
+        audiences=settings.INGE4_JWT_AUDIENCE,
+        issuer=settings.INGE6_JWT_ISSUER,
+        now=now,
     )
     assert claims["bsn"] == "999990019"
 
@@ -99,9 +106,21 @@ def test_run_fake_identity_services_serves_and_stops_on_sigterm():
     inge6_port, rvig_port = free_port(), free_port()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="devtools.settings_test")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_fake_identity_services", "--skip-checks",
-         "--inge6-port", str(inge6_port), "--rvig-port", str(rvig_port)],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "manage.py",
+            "run_fake_identity_services",
+            "--skip-checks",
+            "--inge6-port",
+            str(inge6_port),
+            "--rvig-port",
+            str(rvig_port),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         wait_until_listening(inge6_port, process)
@@ -111,11 +130,13 @@ def test_run_fake_identity_services_serves_and_stops_on_sigterm():
         assert answer.status_code == 200
         refused = httpx.post(f"http://127.0.0.1:{inge6_port}/bsn_attribute", headers={"Authorization": "Bearer x"})
         assert refused.status_code == 401
-        soap = httpx.post(f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc",
-                          content=vraag_request("999995571"), headers={"Content-Type": "text/xml; charset=utf-8"})
+        soap = httpx.post(
+            f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc",
+            content=vraag_request("999995571"),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
         assert parse_vraag_response(soap.content) == RvigHolder("Naomi", "Goede", "1987-04-01")
-        unknown = httpx.post(f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc",
-                             content=vraag_request("123456782"))
+        unknown = httpx.post(f"http://127.0.0.1:{rvig_port}/gba-v/online/lo3services/adhoc", content=vraag_request("123456782"))
         assert b"<code>33</code>" in unknown.content
     finally:
         process.send_signal(signal.SIGTERM)

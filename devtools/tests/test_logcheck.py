@@ -16,18 +16,21 @@ from devtools.testing.logcheck import CheckingHandler, SensitiveDataChecker, ass
 TOKEN = "tK9-" + "x" * 39
 
 
-@pytest.mark.parametrize("line, rule", [
-    ("holder 999999138 looked up", "bsn"),
-    ('{"bsn": "999995571"}', "bsn"),
-    ("name Proefpersoon", "name"),
-    ("dob 1980-05-17", "birth date"),
-    ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "jwt"),
-    ("qr HC1:6BFOXN%TSMAHN-H", "hc1"),
-    ("qr NL2:ABCDEF", "nl2"),
-    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "authorization"),
-    (f"header Token {TOKEN}", "authorization"),
-    (f"key={TOKEN}", "secret"),
-])
+@pytest.mark.parametrize(
+    "line, rule",
+    [
+        ("holder 999999138 looked up", "bsn"),
+        ('{"bsn": "999995571"}', "bsn"),
+        ("name Proefpersoon", "name"),
+        ("dob 1980-05-17", "birth date"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "jwt"),
+        ("qr HC1:6BFOXN%TSMAHN-H", "hc1"),
+        ("qr NL2:ABCDEF", "nl2"),
+        ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "authorization"),
+        (f"header Token {TOKEN}", "authorization"),
+        (f"key={TOKEN}", "secret"),
+    ],
+)
 def test_each_rule_finds_its_data(line, rule):
     checker = SensitiveDataChecker()
     checker.register_secret(TOKEN)
@@ -41,7 +44,9 @@ def test_ordinary_log_lines_pass():
     checker.scan_text(
         '{"time": "2026-01-01T00:00:00Z", "level": "INFO", "logger": "coronacheck.access", "message": "request", '
         '"request_id": "4f2c0b0e9d3b4b8e8a7c9e1d2f3a4b5c", "method": "POST", "path": "/app/print/", "status": 401, '
-        '"duration_ms": 12.5, "code": "authentication_failed", "providers": ["ZZZ"]}', "test")
+        '"duration_ms": 12.5, "code": "authentication_failed", "providers": ["ZZZ"]}',
+        "test",
+    )
     assert_clean(checker)
     assert checker.lines_checked == 1
 
@@ -61,15 +66,31 @@ def test_a_logged_bsn_is_caught_through_the_handler():
 
 
 def test_the_plugin_fails_a_session_that_logs_personal_data(tmp_path):
-    (tmp_path / "test_leak.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_leak.py").write_text(
+        textwrap.dedent("""
         import logging
 
         def test_leaks():
             logging.getLogger("events.leaky").info("holder born 1980-05-17")
-    """))
+    """)
+    )
     (tmp_path / "test_clean.py").write_text("def test_clean():\n    assert True\n")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider", "-c", "/dev/null",
-               "--rootdir", str(tmp_path), "-p", "devtools.testing.logcheck"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:django",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        "/dev/null",
+        "--rootdir",
+        str(tmp_path),
+        "-p",
+        "devtools.testing.logcheck",
+    ]
     leaky = subprocess.run([*command, str(tmp_path / "test_leak.py")], capture_output=True, text=True, timeout=60)
     assert leaky.returncode == 1, leaky.stdout
     assert "1 passed" in leaky.stdout and "log check FAILED" in leaky.stdout

@@ -98,12 +98,21 @@ def unomi_claims(*, audience: str, identity_hash_value: str, issuer: str, iat: i
 
 
 def event_claims(
-    *, audience: str, identity_hash_value: str, issuer: str, iat: int, validity_seconds: int,
-    bsn_ciphertext_hex: str, nonce_hex: str,
+    *,
+    audience: str,
+    identity_hash_value: str,
+    issuer: str,
+    iat: int,
+    validity_seconds: int,
+    bsn_ciphertext_hex: str,
+    nonce_hex: str,
 ) -> dict:
     """Claims of the `event` token (§4 table)."""
     claims = unomi_claims(
-        audience=audience, identity_hash_value=identity_hash_value, issuer=issuer, iat=iat,
+        audience=audience,
+        identity_hash_value=identity_hash_value,
+        issuer=issuer,
+        iat=iat,
         validity_seconds=validity_seconds,
     )
     claims.update({"bsn": bsn_ciphertext_hex, "nonce": nonce_hex, "roleIdentifier": ROLE_IDENTIFIER})
@@ -124,16 +133,22 @@ def provider_jwts(
     """One element of the access-token response: `{"provider_identifier", "unomi", "event"}` (§1 step 4)."""
     iat = unix_seconds(now)
     hashed = identity_hash(provider.identity_hash_secret, bsn, holder)
-    ciphertext_hex, nonce_hex = encrypt_bsn_for_provider(
-        bsn, provider.bsn_public_key, provider.bsn_private_key, nonce
-    )
+    ciphertext_hex, nonce_hex = encrypt_bsn_for_provider(bsn, provider.bsn_public_key, provider.bsn_private_key, nonce)
     unomi = unomi_claims(
-        audience=provider.unomi_url, identity_hash_value=hashed, issuer=issuer, iat=iat,
+        audience=provider.unomi_url,
+        identity_hash_value=hashed,
+        issuer=issuer,
+        iat=iat,
         validity_seconds=validity_seconds,
     )
     event = event_claims(
-        audience=provider.event_url, identity_hash_value=hashed, issuer=issuer, iat=iat,
-        validity_seconds=validity_seconds, bsn_ciphertext_hex=ciphertext_hex, nonce_hex=nonce_hex,
+        audience=provider.event_url,
+        identity_hash_value=hashed,
+        issuer=issuer,
+        iat=iat,
+        validity_seconds=validity_seconds,
+        bsn_ciphertext_hex=ciphertext_hex,
+        nonce_hex=nonce_hex,
     )
     return {
         "provider_identifier": provider.identifier,

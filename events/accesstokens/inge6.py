@@ -30,7 +30,7 @@ def bearer_token(header: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header (§4 step 1); `"Bearer"` alone fails."""
     if header is None or not header.startswith(_BEARER):
         raise errors.invalid_token_type()
-    token = header[len(_BEARER):].strip()
+    token = header[len(_BEARER) :].strip()
     if not token:
         raise errors.invalid_token()
     return token

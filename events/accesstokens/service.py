@@ -47,9 +47,7 @@ async def bsn_retrieve(*, token: str) -> str:
     except UnicodeDecodeError:
         raise invalid_response("inge6", "body is not ASCII") from None
     try:
-        return decrypt_bsn(
-            body, private_key_b64=keys.inge4_nacl_private_key(), inge6_public_key_b64=keys.inge6_nacl_public_key()
-        )
+        return decrypt_bsn(body, private_key_b64=keys.inge4_nacl_private_key(), inge6_public_key_b64=keys.inge6_nacl_public_key())
     except errors.ServiceError:
         raise invalid_response("inge6", "BSN box did not open to digits") from None
 
@@ -57,9 +55,7 @@ async def bsn_retrieve(*, token: str) -> str:
 async def rvig_holder_get(bsn: str) -> RvigHolder:
     """Name and birth date of the holder from RVIG (signers.md §5); also the `/health` lookup."""
     auth = (settings.RVIG_USERNAME, settings.RVIG_PASSWORD) if settings.RVIG_USERNAME else None
-    response = await downstream_post(
-        "rvig", settings.RVIG_URL, content=vraag_request(bsn), headers=dict(RVIG_HEADERS), auth=auth
-    )
+    response = await downstream_post("rvig", settings.RVIG_URL, content=vraag_request(bsn), headers=dict(RVIG_HEADERS), auth=auth)
     return parse_vraag_response(response.content)
 
 

@@ -197,9 +197,7 @@ def check_signer_info(
     raise SignatureError(reason)
 
 
-def check_signed_attributes(
-    signer_info: asn1_cms.SignerInfo, payload: bytes, digest_name: str
-) -> _SignedAttributes | None:
+def check_signed_attributes(signer_info: asn1_cms.SignerInfo, payload: bytes, digest_name: str) -> _SignedAttributes | None:
     """Signed attributes, if present: ``contentType`` id-data and a matching ``messageDigest``."""
     attributes = signer_info["signed_attrs"]
     if isinstance(attributes, asn1_core.Void):
@@ -393,9 +391,7 @@ def _chains(
         yield from _chains(issuer, [*path, issuer], intermediates, anchors, t, budget)
 
 
-def _issues(
-    issuer: _Certificate, certificate: _Certificate, path: list[_Certificate], t: datetime, budget: list[int]
-) -> bool:
+def _issues(issuer: _Certificate, certificate: _Certificate, path: list[_Certificate], t: datetime, budget: list[int]) -> bool:
     """``issuer`` is a CA valid at ``t`` whose path length allows ``path`` and whose signature is on ``certificate``."""
     if issuer.x509.subject != certificate.x509.issuer or budget[0] <= 0:
         return False

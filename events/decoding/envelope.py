@@ -50,9 +50,7 @@ def decode_payload_bytes(payload: str, *, blob_index: int) -> bytes:
     try:
         return decode_base64(payload)
     except ValueError:
-        raise ServiceError(
-            400, "invalid_payload_encoding", "The payload is not valid base64.", payload_loc(blob_index)
-        ) from None
+        raise ServiceError(400, "invalid_payload_encoding", "The payload is not valid base64.", payload_loc(blob_index)) from None
 
 
 def parse_payload_json(data: bytes, *, blob_index: int) -> object:
@@ -69,9 +67,7 @@ def parse_payload_json(data: bytes, *, blob_index: int) -> object:
             raise ValueError("lone surrogate")
         return value
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ServiceError(
-            400, "invalid_payload_json", "The payload is not UTF-8 JSON.", payload_loc(blob_index)
-        ) from None
+        raise ServiceError(400, "invalid_payload_json", "The payload is not UTF-8 JSON.", payload_loc(blob_index)) from None
 
 
 def decode_payload(payload: str, *, blob_index: int) -> tuple[bytes, object]:

@@ -260,7 +260,13 @@ def _to_datetime(value: object) -> datetime:
         microsecond = int((fraction or "0")[:6].ljust(6, "0"))
         try:
             return datetime(
-                int(year), int(month), int(day), int(hour), int(minute), int(second or 0), microsecond,
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                int(second or 0),
+                microsecond,
                 tzinfo=_offset(offset),
             )
         except ValueError:
@@ -342,9 +348,7 @@ def _read_field(problems: _Problems, obj: Mapping[str, Any], path: Loc, field: _
         return _INVALID
 
 
-def _read_fields(
-    problems: _Problems, obj: Mapping[str, Any], path: Loc, fields: Sequence[_Field]
-) -> dict[str, Any] | None:
+def _read_fields(problems: _Problems, obj: Mapping[str, Any], path: Loc, fields: Sequence[_Field]) -> dict[str, Any] | None:
     """The converted fields by attribute name, or None when any of them had a problem."""
     values = {field.attr: _read_field(problems, obj, path, field) for field in fields}
     if any(value is _INVALID for value in values.values()):
@@ -352,9 +356,7 @@ def _read_fields(
     return values
 
 
-def _read_object(
-    problems: _Problems, obj: Mapping[str, Any], path: Loc, key: str, *, required: bool
-) -> dict[str, Any] | None:
+def _read_object(problems: _Problems, obj: Mapping[str, Any], path: Loc, key: str, *, required: bool) -> dict[str, Any] | None:
     """A nested JSON object; None when absent/null (a problem if required) or not an object."""
     loc = [*path, key]
     value = obj.get(key)
@@ -591,9 +593,7 @@ def birth_date_parts(text: str) -> tuple[int, int | None, int | None] | None:
 def _holder_v3(structured: StructuredHolderV3, *, blob_index: int) -> Holder:
     parts = birth_date_parts(structured.birth_date)
     if parts is None:
-        raise _semantic_error(
-            "invalid_birth_date", "The holder's birth date is impossible.", blob_index, ["holder", "birthDate"]
-        )
+        raise _semantic_error("invalid_birth_date", "The holder's birth date is impossible.", blob_index, ["holder", "birthDate"])
     year, month, day = parts
     return Holder(
         first_name=structured.first_name,
@@ -632,7 +632,9 @@ def semantics_v3(structured: StructuredResultV3, *, blob_index: int) -> Provider
         if not event.payloads:
             logger.warning(
                 "event without payload object dropped: blob %d, event %d, type %s",
-                blob_index, event.index, event.type,
+                blob_index,
+                event.index,
+                event.type,
             )
             continue
         payload = _event_payload(event, blob_index=blob_index)
@@ -688,7 +690,9 @@ def semantics_v2(structured: StructuredResultV2, *, blob_index: int) -> None:
     if month is None or day is None:
         field = "birthMonth" if month is None else "birthDay"
         raise _semantic_error(
-            "invalid_birth_date", "The holder's birth day or month is impossible.", blob_index,
+            "invalid_birth_date",
+            "The holder's birth day or month is impossible.",
+            blob_index,
             ["result", "holder", field],
         )
     _check_offset(result.sample_date, blob_index=blob_index, path=["result", "sampleDate"])

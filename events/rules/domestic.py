@@ -68,11 +68,7 @@ class DomesticIssuance:
 
 def drop_incomplete_vaccinations(events: list[Event]) -> list[Event]:
     """§3 step 1 (decision g): an incomplete vaccination never becomes a domestic origin."""
-    return [
-        event
-        for event in events
-        if not isinstance(event.payload, Vaccination) or is_complete(event.payload)
-    ]
+    return [event for event in events if not isinstance(event.payload, Vaccination) or is_complete(event.payload)]
 
 
 def origin_for_event(event: Event, config: RuleConfig) -> Origin:
@@ -108,12 +104,7 @@ def origin_for_event(event: Event, config: RuleConfig) -> Origin:
 
 def create_origins(events: list[Event], config: RuleConfig) -> list[Origin]:
     """§3 step 3, in creation order vaccination, recovery, negative test, positive test."""
-    return [
-        origin_for_event(event, config)
-        for kind in ORIGIN_CREATION_ORDER
-        for event in events
-        if event.type == kind
-    ]
+    return [origin_for_event(event, config) for kind in ORIGIN_CREATION_ORDER for event in events if event.type == kind]
 
 
 def drop_expired_origins(origins: list[Origin], now: datetime) -> list[Origin]:
@@ -170,9 +161,7 @@ def proof_attributes(
     }
 
 
-def strip_windows(
-    blocks: list[Block], *, config: RuleConfig, now: datetime, randint: RandInt
-) -> list[tuple[Block, datetime]]:
+def strip_windows(blocks: list[Block], *, config: RuleConfig, now: datetime, randint: RandInt) -> list[tuple[Block, datetime]]:
     """§5 loop: the (block, strip validFrom) pairs, with a random overlap per strip."""
     validity = timedelta(hours=config.domestic_strip_validity_hours)
     now_h = floor_to_hour(now.astimezone(UTC))
@@ -191,9 +180,7 @@ def strip_windows(
     return windows
 
 
-def create_strips(
-    blocks: list[Block], *, config: RuleConfig, now: datetime, randint: RandInt
-) -> list[dict[str, str]]:
+def create_strips(blocks: list[Block], *, config: RuleConfig, now: datetime, randint: RandInt) -> list[dict[str, str]]:
     """§5: the app strips (before the strike); each takes specimen flag and holder from its block's first origin."""
     strips = []
     for block, valid_from in strip_windows(blocks, config=config, now=now, randint=randint):

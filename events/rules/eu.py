@@ -50,6 +50,7 @@ MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2099
 
 KEY_USAGE = {"vaccination": "vaccination", "negativetest": "test", "positivetest": "recovery", "recovery": "recovery"}
 
+
 class DccNotBuildable(Exception):
     """An event that cannot become a DCC (rules-eu.md §4); the message holds no personal data."""
 
@@ -259,9 +260,7 @@ def eu_origin(dcc: dict[str, Any], expiration: datetime, is_specimen: bool, hold
 # --- §3 messages ---------------------------------------------------------------------------------
 
 
-def eu_message(
-    event: Event, *, config: RuleConfig, now: datetime, expiration_days: int, new_uuid: NewUuid
-) -> EuMessage:
+def eu_message(event: Event, *, config: RuleConfig, now: datetime, expiration_days: int, new_uuid: NewUuid) -> EuMessage:
     """One signing message for one event (§3); raises DccNotBuildable."""
     uci = generate_uci(new_uuid)
     dcc = build_dcc(event, config, uci)
@@ -286,17 +285,13 @@ def create_messages(
     messages = []
     for event in eu_events(events, config=config, now=now):
         try:
-            messages.append(
-                eu_message(event, config=config, now=now, expiration_days=expiration_days, new_uuid=new_uuid)
-            )
+            messages.append(eu_message(event, config=config, now=now, expiration_days=expiration_days, new_uuid=new_uuid))
         except DccNotBuildable as reason:
             logger.warning("EU: %s event yields no certificate: %s", event.type, reason)
     return messages
 
 
-def eu_messages(
-    events: list[Event], *, config: RuleConfig, now: datetime, new_uuid: NewUuid = uuid.uuid4
-) -> list[EuMessage]:
+def eu_messages(events: list[Event], *, config: RuleConfig, now: datetime, new_uuid: NewUuid = uuid.uuid4) -> list[EuMessage]:
     """App flow (rules-eu.md §1): the messages to sign, in pipeline order; [] when disabled."""
     if not config.eu_international_dynamic_signer_enabled:
         return []
@@ -318,9 +313,7 @@ def eu_print_message(
     if len({event.type for event in events}) > 1:
         logger.error("EU print: events of more than one type; no European proof")
         return None
-    messages = create_messages(
-        events, config=config, now=now, expiration_days=config.eu_print_expiration_days, new_uuid=new_uuid
-    )
+    messages = create_messages(events, config=config, now=now, expiration_days=config.eu_print_expiration_days, new_uuid=new_uuid)
     if len(messages) > 1:
         raise RuntimeError("EU print: more than one message for events of a single type")
     return messages[0] if messages else None

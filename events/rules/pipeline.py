@@ -58,12 +58,12 @@ def valid_from_time(event: Event) -> datetime:
 
 
 def today_for_date(now: datetime) -> date:
-    """"Today" for a date-only value: the date of now in Europe/Amsterdam (decision y)."""
+    """ "Today" for a date-only value: the date of now in Europe/Amsterdam (decision y)."""
     return now.astimezone(AMSTERDAM).date()
 
 
 def today_for_datetime(now: datetime, value: datetime) -> date:
-    """"Today" for a datetime: the date of now in that datetime's own offset (decision y)."""
+    """ "Today" for a datetime: the date of now in that datetime's own offset (decision y)."""
     return now.astimezone(value.tzinfo).date()
 
 
@@ -251,11 +251,7 @@ def deduplicate_kind(events: list[Event], config: RuleConfig) -> list[Event]:
 
 def deduplicate(events: list[Event], config: RuleConfig) -> list[Event]:
     """Step 5: per kind; output vaccinations, negative tests, positive tests, recoveries."""
-    return [
-        event
-        for kind in KIND_ORDER_DEDUPLICATION
-        for event in deduplicate_kind(events_of_kind(events, kind), config)
-    ]
+    return [event for kind in KIND_ORDER_DEDUPLICATION for event in deduplicate_kind(events_of_kind(events, kind), config)]
 
 
 # --- step 6: redundancy filter and §2 relevant vaccination --------------------------------------

@@ -54,9 +54,7 @@ def editor(client):
 def viewer(client):
     """A staff user who may only view the rules."""
     rules_seed_if_empty()
-    user = staff_user(
-        "viewer", "events.view_ruleconfiguration", "events.view_partialdisclosurerule", "events.view_hpkcode"
-    )
+    user = staff_user("viewer", "events.view_ruleconfiguration", "events.view_partialdisclosurerule", "events.view_hpkcode")
     client.force_login(user)
     return user
 
@@ -82,8 +80,9 @@ def rule_form_data(**overrides) -> dict[str, str]:
 # --- Access ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/admin/", CHANGE_URL, "/admin/events/provider/", "/admin/dashboard/",
-                                  "/admin/signing/uciauditrecord/"])
+@pytest.mark.parametrize(
+    "path", ["/admin/", CHANGE_URL, "/admin/events/provider/", "/admin/dashboard/", "/admin/signing/uciauditrecord/"]
+)
 def test_admin_pages_redirect_to_login_without_a_session(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -142,8 +141,9 @@ def test_editor_changes_a_rule_and_the_history_shows_who_and_old_to_new(client, 
 
 
 def test_strip_validity_must_exceed_the_overlap(client, editor):
-    response = client.post(CHANGE_URL, rule_form_data(domestic_strip_validity_hours=4,
-                                                      domestic_maximum_randomized_overlap_hours=4))
+    response = client.post(
+        CHANGE_URL, rule_form_data(domestic_strip_validity_hours=4, domestic_maximum_randomized_overlap_hours=4)
+    )
     assert response.status_code == 200
     assert "must exceed domestic_maximum_randomized_overlap_hours" in response.content.decode()
     assert models.RuleConfiguration.objects.get(pk=1).domestic_strip_validity_hours == 24
@@ -194,8 +194,9 @@ def test_rule_change_reaches_another_worker_process_within_seconds(transactional
     )
     if connection.vendor != "postgresql":
         pytest.skip("the two-process test needs the PostgreSQL test database")
-    worker = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert worker.stdout.readline().strip() == "28", worker.stderr.read()
         rule_configuration_update({"domestic_maximum_issuance_days": 21})
@@ -255,7 +256,7 @@ def test_rule_data_import_replaces_only_the_uploaded_lists(client, editor):
     doses_before = rule_data_current().required_doses
     text = json.dumps({"valueSetId": "covid-19-lab-test-type", "valueSetValues": {"LP6464-4": {"display": "NAAT"}}})
     response = client.post(reverse("admin:events_ruledata_import"), {"files": [upload("test-type.json", text)]})
-    assert response.status_code == 302, re.findall(r'errorlist.*', response.content.decode())
+    assert response.status_code == 302, re.findall(r"errorlist.*", response.content.decode())
     data = rule_data_current()
     assert data.test_types == {"LP6464-4": "NAAT"}
     assert data.required_doses == doses_before
@@ -301,11 +302,19 @@ def superuser(client):
 
 def provider_form(*, certificates: list[dict], existing_ids: tuple = (), **fields) -> dict:
     data = {
-        "identifier": "ZZZ", "position": "", "unomi_url": "https://zzz.example/unomi", "event_url": "https://zzz.example/events",
-        "identity_hash_secret": SECRET, "bsn_public_key": PUBLIC_KEY, "bsn_private_key": PRIVATE_KEY,
-        "tokens_enabled": "on", "events_accepted": "on",
-        "certificates-TOTAL_FORMS": str(len(certificates)), "certificates-INITIAL_FORMS": str(len(existing_ids)),
-        "certificates-MIN_NUM_FORMS": "0", "certificates-MAX_NUM_FORMS": "1000",
+        "identifier": "ZZZ",
+        "position": "",
+        "unomi_url": "https://zzz.example/unomi",
+        "event_url": "https://zzz.example/events",
+        "identity_hash_secret": SECRET,
+        "bsn_public_key": PUBLIC_KEY,
+        "bsn_private_key": PRIVATE_KEY,
+        "tokens_enabled": "on",
+        "events_accepted": "on",
+        "certificates-TOTAL_FORMS": str(len(certificates)),
+        "certificates-INITIAL_FORMS": str(len(existing_ids)),
+        "certificates-MIN_NUM_FORMS": "0",
+        "certificates-MAX_NUM_FORMS": "1000",
     }
     for i, cert in enumerate(certificates):
         data |= {f"certificates-{i}-{key}": value for key, value in cert.items()}
@@ -339,8 +348,11 @@ def test_blank_secret_fields_keep_the_stored_values(client, superuser, certifica
     provider = models.Provider.objects.get(identifier="ZZZ")
     cert = provider.certificates.get()
     data = provider_form(
-        certificates=[cert_form(certificates["leaf"])], existing_ids=(cert.pk,),
-        identity_hash_secret="", bsn_private_key="", tokens_enabled=None,
+        certificates=[cert_form(certificates["leaf"])],
+        existing_ids=(cert.pk,),
+        identity_hash_secret="",
+        bsn_private_key="",
+        tokens_enabled=None,
     )
     response = client.post(f"/admin/events/provider/{provider.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -376,13 +388,17 @@ def test_a_retired_entry_needs_its_instant(client, superuser, certificates):
 
 
 def test_a_revoked_entry_cannot_be_reactivated(client, superuser, certificates):
-    client.post("/admin/events/provider/add/", provider_form(
-        certificates=[cert_form(certificates["leaf"]), cert_form(certificates["other"], "revoked")]))
+    client.post(
+        "/admin/events/provider/add/",
+        provider_form(certificates=[cert_form(certificates["leaf"]), cert_form(certificates["other"], "revoked")]),
+    )
     provider = models.Provider.objects.get(identifier="ZZZ")
     ids = tuple(provider.certificates.order_by("pk").values_list("pk", flat=True))
     data = provider_form(
         certificates=[cert_form(certificates["leaf"]), cert_form(certificates["other"], "active")],
-        existing_ids=ids, identity_hash_secret="", bsn_private_key="",
+        existing_ids=ids,
+        identity_hash_secret="",
+        bsn_private_key="",
     )
     response = client.post(f"/admin/events/provider/{provider.pk}/change/", data)
     assert response.status_code == 200 and "cannot be re-activated" in response.content.decode()

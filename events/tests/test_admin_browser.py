@@ -26,8 +26,9 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-dev.txt)")
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip("Debian chromium and chromium-driver are not installed (bin/setup installs them as root)",
-                allow_module_level=True)
+    pytest.skip(
+        "Debian chromium and chromium-driver are not installed (bin/setup installs them as root)", allow_module_level=True
+    )
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -40,9 +41,17 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,2400",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,2400",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -66,10 +75,15 @@ def site(live_server, settings, transactional_db):
     for day in range(7):
         for i in range(day + 2):
             EventSubmission.objects.create(
-                created_at=now - timedelta(days=day, minutes=i), endpoint="credentials" if i % 3 else "print",
-                status=503 if i == 4 else 200, error_code="downstream_unavailable" if i == 4 else "",
-                domestic_issued=i != 4, eu_issued=1 if i != 4 else 0, event_counts={"vaccination": 2},
-                duration_ms=80 + 20 * i, downstream_ms={"domestic": 30.0 + i, "eu": 20.0 + 2 * i},
+                created_at=now - timedelta(days=day, minutes=i),
+                endpoint="credentials" if i % 3 else "print",
+                status=503 if i == 4 else 200,
+                error_code="downstream_unavailable" if i == 4 else "",
+                domestic_issued=i != 4,
+                eu_issued=1 if i != 4 else 0,
+                event_counts={"vaccination": 2},
+                duration_ms=80 + 20 * i,
+                downstream_ms={"domestic": 30.0 + i, "eu": 20.0 + 2 * i},
             )
     return live_server.url
 

@@ -34,10 +34,12 @@ NOW = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
 SKEW = 300
 
 _CA = create_test_ca(not_before=datetime(2021, 1, 1, tzinfo=UTC))
-SIGNER = _CA.issue_signer("Test Provider ZZZ", not_before=datetime(2021, 1, 1, tzinfo=UTC),
-                          not_after=datetime(2030, 1, 1, tzinfo=UTC))
-OTHER_SIGNER = _CA.issue_signer("Someone Else", not_before=datetime(2021, 1, 1, tzinfo=UTC),
-                                not_after=datetime(2030, 1, 1, tzinfo=UTC))
+SIGNER = _CA.issue_signer(
+    "Test Provider ZZZ", not_before=datetime(2021, 1, 1, tzinfo=UTC), not_after=datetime(2030, 1, 1, tzinfo=UTC)
+)
+OTHER_SIGNER = _CA.issue_signer(
+    "Someone Else", not_before=datetime(2021, 1, 1, tzinfo=UTC), not_after=datetime(2030, 1, 1, tzinfo=UTC)
+)
 
 
 def pinned(signer_der: bytes) -> CertificateEntry:
@@ -89,8 +91,13 @@ def negative_test(unique: str = "n1", *, specimen: bool = False, **fields: Any) 
         "unique": unique,
         "isSpecimen": specimen,
         "negativetest": {
-            "sampleDate": "2021-05-31T10:00:00+02:00", "negativeResult": True, "facility": "F",
-            "type": "LP6464-4", "name": "PCR", "manufacturer": "1232", **fields,
+            "sampleDate": "2021-05-31T10:00:00+02:00",
+            "negativeResult": True,
+            "facility": "F",
+            "type": "LP6464-4",
+            "name": "PCR",
+            "manufacturer": "1232",
+            **fields,
         },
     }
 
@@ -101,7 +108,10 @@ def v2(birth_day: str = "1", birth_month: str = "1", **result: Any) -> dict[str,
         "providerIdentifier": "ZZZ",
         "status": "complete",
         "result": {
-            "unique": "19ba", "sampleDate": "2021-06-01T05:40:00Z", "testType": "pcr", "negativeResult": True,
+            "unique": "19ba",
+            "sampleDate": "2021-06-01T05:40:00Z",
+            "testType": "pcr",
+            "negativeResult": True,
             "holder": {"firstNameInitial": "T", "lastNameInitial": "P", "birthDay": birth_day, "birthMonth": birth_month},
             **result,
         },
@@ -128,18 +138,25 @@ def _reference_providers() -> dict[str, ProviderTrust]:
 
 def test_reference_blob_0_passes_the_whole_intake() -> None:
     now = datetime(2021, 6, 1, tzinfo=UTC)
-    result = events_intake(_reference_blobs()[:1], providers=_reference_providers(), trust_anchors=(), now=now,
-                           skew_seconds=SKEW)
+    result = events_intake(_reference_blobs()[:1], providers=_reference_providers(), trust_anchors=(), now=now, skew_seconds=SKEW)
     assert result.providers == ["ZZZ"]
     assert result.event_counts == {"negativetest": 1}
     [event] = result.events
     assert (event.type, event.unique, event.is_specimen, event.source_provider) == (
-        "negativetest", "7ff88e852c9ebd843f4023d148b162e806c9c5fd", True, "ZZZ"
+        "negativetest",
+        "7ff88e852c9ebd843f4023d148b162e806c9c5fd",
+        True,
+        "ZZZ",
     )
     assert event.holder == Holder("Top", "Pertje", "", 1950, 1, 1)
     assert event.payload == NegativeTest(
-        sample_date=datetime(2021, 5, 27, 19, 23, tzinfo=UTC), negative_result=True, facility="Facility1",
-        type="LP6464-4", name="Test1", manufacturer="1232", country="NL",
+        sample_date=datetime(2021, 5, 27, 19, 23, tzinfo=UTC),
+        negative_result=True,
+        facility="Facility1",
+        type="LP6464-4",
+        name="Test1",
+        manufacturer="1232",
+        country="NL",
     )
 
 
@@ -173,47 +190,126 @@ def _mismatched_type_blob() -> dict[str, str]:
 
 
 ERROR_TABLE: list[tuple[str, Callable[[], list[dict[str, str]]], int, str, Any]] = [
-    ("invalid_payload_encoding", lambda: [signed(v3()), {"payload": "not base64!", "signature": ""}],
-     400, "invalid_payload_encoding", ["events", 1, "payload"]),
-    ("invalid_payload_json", lambda: [{"payload": b64(b'{"protocolVersion": "3.0"'), "signature": ""}],
-     400, "invalid_payload_json", ["events", 0, "payload"]),
-    ("unknown_provider", lambda: [signed(v3(provider="NOPE"))],
-     400, "unknown_provider", ["events", 0, "payload", "providerIdentifier"]),
-    ("provider_events_not_accepted", lambda: [signed(v3(provider="OFF"))],
-     400, "unknown_provider", ["events", 0, "payload", "providerIdentifier"]),
-    ("invalid_signature_untrusted_signer", lambda: [signed(v3(vaccination()), OTHER_SIGNER)],
-     400, "invalid_signature", ["events", 0, "signature"]),
-    ("invalid_signature_garbage", lambda: [{"payload": signed(v3())["payload"], "signature": "AAAA"}],
-     400, "invalid_signature", ["events", 0, "signature"]),
-    ("invalid_signature_empty", lambda: [{"payload": signed(v3())["payload"], "signature": ""}],
-     400, "invalid_signature", ["events", 0, "signature"]),
-    ("invalid_signature_other_payload", lambda: [{"payload": signed(v3())["payload"],
-                                                  "signature": signed(v3(vaccination()))["signature"]}],
-     400, "invalid_signature", ["events", 0, "signature"]),
-    ("event_type_mismatch", lambda: [_mismatched_type_blob()],
-     400, "event_type_mismatch", ["events", 0, "payload", "events", 0]),
-    ("invalid_birth_date_v3", lambda: [signed(v3(holder={"firstName": "A", "lastName": "B", "birthDate": "1960-02-30"}))],
-     400, "invalid_birth_date", ["events", 0, "payload", "holder", "birthDate"]),
-    ("invalid_birth_date_v2", lambda: [signed(v2("30", "2"))],
-     400, "invalid_birth_date", ["events", 0, "payload", "result", "holder", "birthDay"]),
-    ("naive_datetime", lambda: [signed(v3(negative_test(sampleDate="2021-05-31T10:00:00")))],
-     400, "naive_datetime", ["events", 0, "payload", "events", 0, "negativetest", "sampleDate"]),
-    ("missing_protocol_version", lambda: [signed(v3()), signed({"providerIdentifier": "ZZZ"})],
-     422, "validation_error",
-     [{"loc": ["body", 1, "payload", "protocolVersion"], "msg": "field required", "type": "value_error.missing"}]),
-    ("bad_protocol_version", lambda: [signed({**v3(), "protocolVersion": "1.0"})],
-     422, "validation_error",
-     [{"loc": ["body", 0, "payload", "protocolVersion"], "msg": "value should be 2.0 or 3.0", "type": "value_error.invalid"}]),
-    ("payload_not_an_object", lambda: [signed(b"[1, 2]")],
-     422, "validation_error",
-     [{"loc": ["body", 0, "payload", "protocolVersion"], "msg": "field required", "type": "value_error.missing"}]),
-    ("field_errors", lambda: [_field_errors_blob()],
-     422, "validation_error",
-     [{"loc": ["body", 0, "payload", "holder", "lastName"], "msg": "field required", "type": "value_error.missing"},
-      {"loc": ["body", 0, "payload", "events", 0, "vaccination", "doseNumber"], "msg": "value is not a valid integer",
-       "type": "type_error.integer"}]),
-    ("holder_mismatch", lambda: [signed(v3(vaccination())), signed(v2("2", "1"))],
-     400, "holder_mismatch", {"detail": ["error code 99966"]}),
+    (
+        "invalid_payload_encoding",
+        lambda: [signed(v3()), {"payload": "not base64!", "signature": ""}],
+        400,
+        "invalid_payload_encoding",
+        ["events", 1, "payload"],
+    ),
+    (
+        "invalid_payload_json",
+        lambda: [{"payload": b64(b'{"protocolVersion": "3.0"'), "signature": ""}],
+        400,
+        "invalid_payload_json",
+        ["events", 0, "payload"],
+    ),
+    (
+        "unknown_provider",
+        lambda: [signed(v3(provider="NOPE"))],
+        400,
+        "unknown_provider",
+        ["events", 0, "payload", "providerIdentifier"],
+    ),
+    (
+        "provider_events_not_accepted",
+        lambda: [signed(v3(provider="OFF"))],
+        400,
+        "unknown_provider",
+        ["events", 0, "payload", "providerIdentifier"],
+    ),
+    (
+        "invalid_signature_untrusted_signer",
+        lambda: [signed(v3(vaccination()), OTHER_SIGNER)],
+        400,
+        "invalid_signature",
+        ["events", 0, "signature"],
+    ),
+    (
+        "invalid_signature_garbage",
+        lambda: [{"payload": signed(v3())["payload"], "signature": "AAAA"}],
+        400,
+        "invalid_signature",
+        ["events", 0, "signature"],
+    ),
+    (
+        "invalid_signature_empty",
+        lambda: [{"payload": signed(v3())["payload"], "signature": ""}],
+        400,
+        "invalid_signature",
+        ["events", 0, "signature"],
+    ),
+    (
+        "invalid_signature_other_payload",
+        lambda: [{"payload": signed(v3())["payload"], "signature": signed(v3(vaccination()))["signature"]}],
+        400,
+        "invalid_signature",
+        ["events", 0, "signature"],
+    ),
+    ("event_type_mismatch", lambda: [_mismatched_type_blob()], 400, "event_type_mismatch", ["events", 0, "payload", "events", 0]),
+    (
+        "invalid_birth_date_v3",
+        lambda: [signed(v3(holder={"firstName": "A", "lastName": "B", "birthDate": "1960-02-30"}))],
+        400,
+        "invalid_birth_date",
+        ["events", 0, "payload", "holder", "birthDate"],
+    ),
+    (
+        "invalid_birth_date_v2",
+        lambda: [signed(v2("30", "2"))],
+        400,
+        "invalid_birth_date",
+        ["events", 0, "payload", "result", "holder", "birthDay"],
+    ),
+    (
+        "naive_datetime",
+        lambda: [signed(v3(negative_test(sampleDate="2021-05-31T10:00:00")))],
+        400,
+        "naive_datetime",
+        ["events", 0, "payload", "events", 0, "negativetest", "sampleDate"],
+    ),
+    (
+        "missing_protocol_version",
+        lambda: [signed(v3()), signed({"providerIdentifier": "ZZZ"})],
+        422,
+        "validation_error",
+        [{"loc": ["body", 1, "payload", "protocolVersion"], "msg": "field required", "type": "value_error.missing"}],
+    ),
+    (
+        "bad_protocol_version",
+        lambda: [signed({**v3(), "protocolVersion": "1.0"})],
+        422,
+        "validation_error",
+        [{"loc": ["body", 0, "payload", "protocolVersion"], "msg": "value should be 2.0 or 3.0", "type": "value_error.invalid"}],
+    ),
+    (
+        "payload_not_an_object",
+        lambda: [signed(b"[1, 2]")],
+        422,
+        "validation_error",
+        [{"loc": ["body", 0, "payload", "protocolVersion"], "msg": "field required", "type": "value_error.missing"}],
+    ),
+    (
+        "field_errors",
+        lambda: [_field_errors_blob()],
+        422,
+        "validation_error",
+        [
+            {"loc": ["body", 0, "payload", "holder", "lastName"], "msg": "field required", "type": "value_error.missing"},
+            {
+                "loc": ["body", 0, "payload", "events", 0, "vaccination", "doseNumber"],
+                "msg": "value is not a valid integer",
+                "type": "type_error.integer",
+            },
+        ],
+    ),
+    (
+        "holder_mismatch",
+        lambda: [signed(v3(vaccination())), signed(v2("2", "1"))],
+        400,
+        "holder_mismatch",
+        {"detail": ["error code 99966"]},
+    ),
 ]
 
 
@@ -233,8 +329,10 @@ def test_error_table(name: str, blobs: Callable[[], list[dict[str, str]]], statu
 
 
 def test_content_errors_come_before_the_signature_check() -> None:
-    blob = {"payload": signed(v3(holder={"firstName": "A", "lastName": "B", "birthDate": "1960-40-50"}))["payload"],
-            "signature": "garbage"}
+    blob = {
+        "payload": signed(v3(holder={"firstName": "A", "lastName": "B", "birthDate": "1960-40-50"}))["payload"],
+        "signature": "garbage",
+    }
     with pytest.raises(ServiceError) as raised:
         intake([blob])
     assert raised.value.code == "invalid_birth_date"
@@ -274,7 +372,10 @@ def test_v2_result_is_upgraded_and_29_february_is_accepted() -> None:
     [event] = result.events
     assert event.holder == Holder("T", "P", "", 1883, 2, 29)
     assert (event.type, event.payload.type, event.payload.facility, event.payload.country) == (
-        "negativetest", "LP217198-3", "not available", "NL"
+        "negativetest",
+        "LP217198-3",
+        "not available",
+        "NL",
     )
     assert result.event_counts == {"negativetest": 1}
 
@@ -352,10 +453,12 @@ def test_different_holders_are_error_99966(holder: dict[str, str]) -> None:
 
 
 def test_flatten_keeps_result_and_event_order() -> None:
-    result = intake([
-        signed(v3(vaccination("a"), negative_test("b"))),
-        signed(v3(vaccination("c", date="2021-04-01"), provider="GGD")),
-    ])
+    result = intake(
+        [
+            signed(v3(vaccination("a"), negative_test("b"))),
+            signed(v3(vaccination("c", date="2021-04-01"), provider="GGD")),
+        ]
+    )
     assert [event.unique for event in result.events] == ["a", "b", "c"]
     assert result.event_counts == {"vaccination": 2, "negativetest": 1}
     assert result.providers == ["ZZZ", "GGD"]
@@ -420,17 +523,36 @@ json_values = st.recursive(
 
 # Paths inside a valid result whose value the property tests replace.
 MUTATION_PATHS = [
-    ["protocolVersion"], ["providerIdentifier"], ["status"], ["holder"], ["holder", "firstName"],
-    ["holder", "lastName"], ["holder", "infix"], ["holder", "birthDate"], ["events"], ["events", 0],
-    ["events", 0, "type"], ["events", 0, "isSpecimen"], ["events", 0, "unique"], ["events", 0, "vaccination"],
-    ["events", 0, "vaccination", "date"], ["events", 0, "vaccination", "doseNumber"],
-    ["events", 0, "vaccination", "country"], ["events", 1, "negativetest"],
-    ["events", 1, "negativetest", "sampleDate"], ["events", 1, "negativetest", "negativeResult"],
+    ["protocolVersion"],
+    ["providerIdentifier"],
+    ["status"],
+    ["holder"],
+    ["holder", "firstName"],
+    ["holder", "lastName"],
+    ["holder", "infix"],
+    ["holder", "birthDate"],
+    ["events"],
+    ["events", 0],
+    ["events", 0, "type"],
+    ["events", 0, "isSpecimen"],
+    ["events", 0, "unique"],
+    ["events", 0, "vaccination"],
+    ["events", 0, "vaccination", "date"],
+    ["events", 0, "vaccination", "doseNumber"],
+    ["events", 0, "vaccination", "country"],
+    ["events", 1, "negativetest"],
+    ["events", 1, "negativetest", "sampleDate"],
+    ["events", 1, "negativetest", "negativeResult"],
     ["events", 1, "recovery"],
 ]
 V2_MUTATION_PATHS = [
-    ["result"], ["result", "sampleDate"], ["result", "testType"], ["result", "holder"],
-    ["result", "holder", "birthDay"], ["result", "holder", "birthMonth"], ["result", "isSpecimen"],
+    ["result"],
+    ["result", "sampleDate"],
+    ["result", "testType"],
+    ["result", "holder"],
+    ["result", "holder", "birthDay"],
+    ["result", "holder", "birthMonth"],
+    ["result", "isSpecimen"],
 ]
 
 
@@ -486,7 +608,9 @@ def test_truncated_or_odd_base64_is_4xx(text: str, cut: int) -> None:
 
 @PROPERTY_SETTINGS
 @given(
-    first=st.text(max_size=300), last=st.text(max_size=300), infix=st.none() | st.text(max_size=50),
+    first=st.text(max_size=300),
+    last=st.text(max_size=300),
+    infix=st.none() | st.text(max_size=50),
     unique=st.text(max_size=300),
 )
 def test_unusual_unicode_and_long_names_are_4xx_or_valid(first: str, last: str, infix: str | None, unique: str) -> None:
@@ -505,7 +629,9 @@ def test_unusual_unicode_and_long_names_are_4xx_or_valid(first: str, last: str, 
         b'{"protocolVersion": "3.0", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
         b'{"protocolVersion": "3.0", "x": ' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"}",
         b'{"protocolVersion": "2.0", "providerIdentifier": "ZZZ", "status": "complete", "result": {"holder": '
-        + b"[" * 900 + b"]" * 900 + b"}}",
+        + b"[" * 900
+        + b"]" * 900
+        + b"}}",
         b'{"protocolVersion": "3.0", "providerIdentifier": "ZZZ", "events": [' + b"1," * 20_000 + b"1]}",
         '{"protocolVersion": "3.0", "providerIdentifier": "\ud800\udfff\u202e\u0000"}'.encode("utf-8", "surrogatepass"),
     ],

@@ -23,16 +23,25 @@ def staff(client):
 
 def submission(*, days_ago: int = 0, status: int = 200, error_code: str = "", providers=("ZZZ",), **fields) -> EventSubmission:
     return EventSubmission.objects.create(
-        created_at=timezone.now() - timedelta(days=days_ago), endpoint=fields.pop("endpoint", "credentials"),
-        providers=list(providers), status=status, error_code=error_code, **fields,
+        created_at=timezone.now() - timedelta(days=days_ago),
+        endpoint=fields.pop("endpoint", "credentials"),
+        providers=list(providers),
+        status=status,
+        error_code=error_code,
+        **fields,
     )
 
 
 def uci_record(uci: str, *, days_ago: int = 0, provider: str = "ZZZ", key_usage: str = "vaccination") -> UciAuditRecord:
     now = timezone.now() - timedelta(days=days_ago)
     return UciAuditRecord.objects.create(
-        uci=uci, provider_identifier=provider, event_unique="u-1", key_usage=key_usage, flow="app",
-        expiration_time=now + timedelta(days=28), issued_at=now,
+        uci=uci,
+        provider_identifier=provider,
+        event_unique="u-1",
+        key_usage=key_usage,
+        flow="app",
+        expiration_time=now + timedelta(days=28),
+        issued_at=now,
     )
 
 
@@ -81,9 +90,12 @@ def test_uci_audit_trail_is_append_only_with_filters(client, staff):
     assert client.get(UCIS + "?key_usage=test").context["cl"].result_count == 1
     assert client.get(UCIS + "?provider_identifier=ZZZ").context["cl"].result_count == 1
     day = timezone.now()
-    assert client.get(UCIS + f"?issued_at__year={day.year}&issued_at__month={day.month}&issued_at__day={day.day}").context[
-        "cl"
-    ].result_count == 1
+    assert (
+        client.get(UCIS + f"?issued_at__year={day.year}&issued_at__month={day.month}&issued_at__day={day.day}")
+        .context["cl"]
+        .result_count
+        == 1
+    )
     assert client.get(UCIS + "add/").status_code == 403
     assert client.get(f"{UCIS}{record.pk}/delete/").status_code == 403
     assert "delete_selected" not in page.content.decode()
@@ -100,12 +112,28 @@ def test_dashboard_is_linked_from_the_admin_index(client, staff):
 
 
 def test_dashboard_draws_svg_charts_from_the_records(client, staff):
-    submission(domestic_issued=True, eu_issued=2, event_counts={"vaccination": 2}, duration_ms=120,
-               downstream_ms={"domestic": 40.0, "eu": 30.0})
-    submission(status=504, error_code="downstream_timeout", duration_ms=2000, downstream_ms={"eu": 2000.0},
-               downstream_errors={"eu": "downstream_timeout"})
-    submission(endpoint="print", domestic_issued=True, eu_issued=1, print_client="portal", duration_ms=80,
-               downstream_ms={"domestic": 20.0, "eu": 25.0})
+    submission(
+        domestic_issued=True,
+        eu_issued=2,
+        event_counts={"vaccination": 2},
+        duration_ms=120,
+        downstream_ms={"domestic": 40.0, "eu": 30.0},
+    )
+    submission(
+        status=504,
+        error_code="downstream_timeout",
+        duration_ms=2000,
+        downstream_ms={"eu": 2000.0},
+        downstream_errors={"eu": "downstream_timeout"},
+    )
+    submission(
+        endpoint="print",
+        domestic_issued=True,
+        eu_issued=1,
+        print_client="portal",
+        duration_ms=80,
+        downstream_ms={"domestic": 20.0, "eu": 25.0},
+    )
     response = client.get("/admin/dashboard/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -138,8 +166,6 @@ def test_dashboard_needs_staff(client):
 
 
 def test_counts_per_day_use_utc_days(client, staff):
-    EventSubmission.objects.create(
-        created_at=datetime(2024, 3, 1, 23, 30, tzinfo=UTC), endpoint="credentials", status=200
-    )
+    EventSubmission.objects.create(created_at=datetime(2024, 3, 1, 23, 30, tzinfo=UTC), endpoint="credentials", status=200)
     page = client.get(SUBMISSIONS + "?created_at__year=2024").content.decode()
     assert "<td>2024-03-01</td><td>1</td>" in page

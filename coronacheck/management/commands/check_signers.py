@@ -77,8 +77,11 @@ async def signers_check(timeout: float) -> list[SignerCheck]:
     checks = [
         ("domestic", settings.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL, _domestic_prepare_issue),
         ("eu", _origin(settings.EU_INTERNATIONAL_SIGNING_URL) + "/health", lambda: _eu_health(timeout)),
-        ("inge6", _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/",
-         lambda: _any_answer("inge6", _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/", timeout)),
+        (
+            "inge6",
+            _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/",
+            lambda: _any_answer("inge6", _origin(settings.INGE6_BSN_RETRIEVAL_URL) + "/", timeout),
+        ),
         ("rvig", _origin(settings.RVIG_URL), lambda: _rvig(timeout)),
     ]
     try:

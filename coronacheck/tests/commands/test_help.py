@@ -10,9 +10,18 @@ import pytest
 from django.core.management import get_commands, load_command_class
 
 COMMANDS = (
-    "check_config", "check_signers", "import_providers", "provider_certificate", "create_print_token",
-    "revoke_print_token", "set_rules", "load_rule_data", "export_rule_data", "purge_sessions",
-    "purge_submissions", "uci_selftest",
+    "check_config",
+    "check_signers",
+    "import_providers",
+    "provider_certificate",
+    "create_print_token",
+    "revoke_print_token",
+    "set_rules",
+    "load_rule_data",
+    "export_rule_data",
+    "purge_sessions",
+    "purge_submissions",
+    "uci_selftest",
 )
 
 
@@ -28,7 +37,11 @@ def test_help_runs_as_a_real_process():
     project = Path(__file__).resolve().parents[3]
     result = subprocess.run(
         [sys.executable, "manage.py", "set_rules", "--help"],
-        cwd=project, capture_output=True, text=True, timeout=60, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={"DJANGO_SETTINGS_MODULE": "devtools.settings_test", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

@@ -23,21 +23,46 @@ def sample_results(now: datetime) -> tuple[dict, dict]:
     """Two protocol 3.0 provider results of a fictional holder: vaccinations and a negative test."""
     holder = {"firstName": "Demi", "infix": "van", "lastName": "Testen", "birthDate": "1980-05-01"}
     vaccinations = {
-        "protocolVersion": "3.0", "providerIdentifier": devenv.DEV_PROVIDER, "status": "complete", "holder": holder,
+        "protocolVersion": "3.0",
+        "providerIdentifier": devenv.DEV_PROVIDER,
+        "status": "complete",
+        "holder": holder,
         "events": [
-            {"type": "vaccination", "unique": f"demo-v{dose}-{secrets.token_hex(4)}", "isSpecimen": False,
-             "vaccination": {"date": (now - timedelta(days=90 - 30 * dose)).date().isoformat(), "hpkCode": "2924528",
-                             "doseNumber": dose, "totalDoses": 2, "country": "NLD"}}
+            {
+                "type": "vaccination",
+                "unique": f"demo-v{dose}-{secrets.token_hex(4)}",
+                "isSpecimen": False,
+                "vaccination": {
+                    "date": (now - timedelta(days=90 - 30 * dose)).date().isoformat(),
+                    "hpkCode": "2924528",
+                    "doseNumber": dose,
+                    "totalDoses": 2,
+                    "country": "NLD",
+                },
+            }
             for dose in (1, 2)
         ],
     }
     test = {
-        "protocolVersion": "3.0", "providerIdentifier": devenv.DEV_PROVIDER, "status": "complete", "holder": holder,
+        "protocolVersion": "3.0",
+        "providerIdentifier": devenv.DEV_PROVIDER,
+        "status": "complete",
+        "holder": holder,
         "events": [
-            {"type": "negativetest", "unique": f"demo-t-{secrets.token_hex(4)}", "isSpecimen": False,
-             "negativetest": {"sampleDate": (now - timedelta(hours=3)).replace(microsecond=0).isoformat(),
-                              "negativeResult": True, "facility": "Demo test street", "type": "LP217198-3",
-                              "name": "Demo rapid test", "manufacturer": "1232", "country": "NL"}}
+            {
+                "type": "negativetest",
+                "unique": f"demo-t-{secrets.token_hex(4)}",
+                "isSpecimen": False,
+                "negativetest": {
+                    "sampleDate": (now - timedelta(hours=3)).replace(microsecond=0).isoformat(),
+                    "negativeResult": True,
+                    "facility": "Demo test street",
+                    "type": "LP217198-3",
+                    "name": "Demo rapid test",
+                    "manufacturer": "1232",
+                    "country": "NL",
+                },
+            }
         ],
     }
     return vaccinations, test
@@ -64,7 +89,8 @@ class Command(BaseCommand):
         vaccinations, test = sample_results(now)
         with httpx.Client(base_url=url, timeout=30) as client:
             printed = client.post(
-                "/app/print/", json={"events": [make_blob(vaccinations, signer)]},
+                "/app/print/",
+                json={"events": [make_blob(vaccinations, signer)]},
                 headers={"Authorization": f"Token {token_path.read_text().strip()}"},
             )
             self._check(printed, "print")
@@ -73,18 +99,22 @@ class Command(BaseCommand):
                 (out_dir / "print-eu.png").write_bytes(credential_png(proof["european"]["qr"]))
             if proof["domestic"]:
                 (out_dir / "print-domestic.png").write_bytes(credential_png(proof["domestic"]["qr"]))
-            self.stdout.write(f"print: domestic {'yes' if proof['domestic'] else 'no'}, "
-                              f"european {'yes' if proof['european'] else 'no'}")
+            self.stdout.write(
+                f"print: domestic {'yes' if proof['domestic'] else 'no'}, european {'yes' if proof['european'] else 'no'}"
+            )
 
             prepared = client.post("/app/prepare_issue/")
             self._check(prepared, "prepare_issue")
             session = prepared.json()
             amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
-            credentials = client.post("/app/credentials/", json={
-                "events": [make_blob(vaccinations, signer), make_blob(test, signer)],
-                "stoken": session["stoken"],
-                "issueCommitmentMessage": structural_issue_commitment_message(amount),
-            })
+            credentials = client.post(
+                "/app/credentials/",
+                json={
+                    "events": [make_blob(vaccinations, signer), make_blob(test, signer)],
+                    "stoken": session["stoken"],
+                    "issueCommitmentMessage": structural_issue_commitment_message(amount),
+                },
+            )
             self._check(credentials, "credentials")
             cards = credentials.json()
             for index, card in enumerate(cards["euGreencards"]):

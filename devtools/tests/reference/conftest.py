@@ -60,11 +60,20 @@ def vaccination_dcc() -> dict[str, Any]:
         "ver": "1.3.0",
         "nam": {"fn": "Bar", "fnt": "BAR", "gn": "Foo", "gnt": "FOO"},
         "dob": "1980-01-31",
-        "v": [{
-            "tg": "840539006", "vp": "1119349007", "mp": "EU/1/20/1528", "ma": "ORG-100030215",
-            "dn": 2, "sd": 2, "dt": "2021-06-01", "co": "NL", "is": "Ministry of Health Welfare and Sport",
-            "ci": "URN:UVCI:01:NL:ABCDEFGHIJKLMNOPQRSTUV12#W",
-        }],
+        "v": [
+            {
+                "tg": "840539006",
+                "vp": "1119349007",
+                "mp": "EU/1/20/1528",
+                "ma": "ORG-100030215",
+                "dn": 2,
+                "sd": 2,
+                "dt": "2021-06-01",
+                "co": "NL",
+                "is": "Ministry of Health Welfare and Sport",
+                "ci": "URN:UVCI:01:NL:ABCDEFGHIJKLMNOPQRSTUV12#W",
+            }
+        ],
     }
 
 
@@ -120,9 +129,22 @@ def signers(tmp_path_factory: pytest.TempPathFactory) -> RunningSigners:
     key_folder = tmp_path_factory.mktemp("signer-keys")
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "devtools.settings_test", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_reference_signers", "--eu-port", str(eu_port),
-         "--domestic-port", str(domestic_port), "--key-folder", str(key_folder), "--fault-control"],
-        cwd=BASE_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "manage.py",
+            "run_reference_signers",
+            "--eu-port",
+            str(eu_port),
+            "--domestic-port",
+            str(domestic_port),
+            "--key-folder",
+            str(key_folder),
+            "--fault-control",
+        ],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     running = RunningSigners(f"http://127.0.0.1:{eu_port}", f"http://127.0.0.1:{domestic_port}", process, key_folder)
     try:

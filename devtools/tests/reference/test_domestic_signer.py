@@ -17,8 +17,16 @@ JSON = {"Content-Type": "application/json"}
 
 
 def attributes(**overrides) -> dict:
-    values = {"isSpecimen": "0", "isPaperProof": "0", "validFrom": "1622505600", "validForHours": "24",
-              "firstNameInitial": "A", "lastNameInitial": "", "birthDay": "1", "birthMonth": ""}
+    values = {
+        "isSpecimen": "0",
+        "isPaperProof": "0",
+        "validFrom": "1622505600",
+        "validForHours": "24",
+        "firstNameInitial": "A",
+        "lastNameInitial": "",
+        "birthDay": "1",
+        "birthMonth": "",
+    }
     return {**values, **overrides}
 
 
@@ -51,9 +59,16 @@ def test_prepare_issue_shape(signers):
 
 def test_issue_shape_and_attribute_encoding(signers, commitment_message):
     maps = [attributes(validFrom=str(1622505600 + 86400 * day)) for day in range(3)]
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers),
-                                        "issueCommitmentMessage": commitment_message,
-                                        "credentialsAttributes": maps, "credentialVersion": 2})
+    response = post(
+        signers,
+        "/issue",
+        {
+            "prepareIssueMessage": prepare(signers),
+            "issueCommitmentMessage": commitment_message,
+            "credentialsAttributes": maps,
+            "credentialVersion": 2,
+        },
+    )
     assert response.status_code == 200, response.text
     messages = response.json()
     assert len(messages) == 3
@@ -67,21 +82,41 @@ def test_issue_shape_and_attribute_encoding(signers, commitment_message):
         assert metadata[0].native == b"\x02" and metadata[1].native == "TST-KEY-01"
         assert decoded[0] == bytes.fromhex("300f040102130a") + b"TST-KEY-01"
         assert [value.decode() for value in decoded[1:]] == [
-            values[name] for name in ("isSpecimen", "isPaperProof", "validFrom", "validForHours",
-                                      "firstNameInitial", "lastNameInitial", "birthDay", "birthMonth")]
+            values[name]
+            for name in (
+                "isSpecimen",
+                "isPaperProof",
+                "validFrom",
+                "validForHours",
+                "firstNameInitial",
+                "lastNameInitial",
+                "birthDay",
+                "birthMonth",
+            )
+        ]
 
 
 def test_issue_2021_shape_defaults_to_version_2(signers, commitment_message):
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers),
-                                        "issueCommitmentMessage": commitment_message,
-                                        "credentialsAttributes": [attributes()]})
+    response = post(
+        signers,
+        "/issue",
+        {
+            "prepareIssueMessage": prepare(signers),
+            "issueCommitmentMessage": commitment_message,
+            "credentialsAttributes": [attributes()],
+        },
+    )
     assert response.status_code == 200
     assert base64.b64decode(response.json()[0]["attributes"][0])[4] == 2
 
 
 def test_version_3_needs_category(signers, commitment_message):
-    body = {"prepareIssueMessage": prepare(signers), "issueCommitmentMessage": commitment_message,
-            "credentialsAttributes": [attributes()], "credentialVersion": 3}
+    body = {
+        "prepareIssueMessage": prepare(signers),
+        "issueCommitmentMessage": commitment_message,
+        "credentialsAttributes": [attributes()],
+        "credentialVersion": 3,
+    }
     response = post(signers, "/issue", body)
     assert response.status_code == 500
     assert response.text == "Required attribute category was not supplied\n"
@@ -92,16 +127,26 @@ def test_version_3_needs_category(signers, commitment_message):
 
 
 def test_unknown_attribute_for_version_2_is_500(signers, commitment_message):
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers),
-                                        "issueCommitmentMessage": commitment_message,
-                                        "credentialsAttributes": [attributes(category="2")], "credentialVersion": 2})
+    response = post(
+        signers,
+        "/issue",
+        {
+            "prepareIssueMessage": prepare(signers),
+            "issueCommitmentMessage": commitment_message,
+            "credentialsAttributes": [attributes(category="2")],
+            "credentialVersion": 2,
+        },
+    )
     assert response.status_code == 500
 
 
 def test_too_few_commitments_is_500(signers, commitment_message):
     few = {**commitment_message, "combinedProofs": commitment_message["combinedProofs"][:2]}
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers), "issueCommitmentMessage": few,
-                                        "credentialsAttributes": [attributes()] * 3})
+    response = post(
+        signers,
+        "/issue",
+        {"prepareIssueMessage": prepare(signers), "issueCommitmentMessage": few, "credentialsAttributes": [attributes()] * 3},
+    )
     assert response.status_code == 500
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.text.startswith("Could not issue credentials: ") and response.text.endswith("\n")
@@ -109,8 +154,11 @@ def test_too_few_commitments_is_500(signers, commitment_message):
 
 def test_wrong_issuer_pk_id_is_500(signers, commitment_message):
     message = {**prepare(signers), "issuerPkId": "OTHER-KEY"}
-    response = post(signers, "/issue", {"prepareIssueMessage": message, "issueCommitmentMessage": commitment_message,
-                                        "credentialsAttributes": [attributes()]})
+    response = post(
+        signers,
+        "/issue",
+        {"prepareIssueMessage": message, "issueCommitmentMessage": commitment_message, "credentialsAttributes": [attributes()]},
+    )
     assert response.status_code == 500
 
 
@@ -119,15 +167,21 @@ def test_unknown_key_identifier_is_500(signers):
 
 
 def test_unsupported_credential_version_is_500(signers, commitment_message):
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers),
-                                        "issueCommitmentMessage": commitment_message,
-                                        "credentialsAttributes": [attributes()], "credentialVersion": 4})
+    response = post(
+        signers,
+        "/issue",
+        {
+            "prepareIssueMessage": prepare(signers),
+            "issueCommitmentMessage": commitment_message,
+            "credentialsAttributes": [attributes()],
+            "credentialVersion": 4,
+        },
+    )
     assert response.status_code == 500
 
 
 def test_missing_field_is_400(signers, commitment_message):
-    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers),
-                                        "issueCommitmentMessage": commitment_message})
+    response = post(signers, "/issue", {"prepareIssueMessage": prepare(signers), "issueCommitmentMessage": commitment_message})
     assert response.status_code == 400
     assert response.text == "A required field of issue message is missing\n"
 
@@ -159,8 +213,11 @@ def test_wrong_json_types_are_400(signers):
 
 
 def test_issue_static_shape(signers):
-    response = post(signers, "/issue_static", {"credentialAttributes": attributes(isPaperProof="1"),
-                                               "credentialVersion": 2, "keyIdentifier": "TST-KEY-01"})
+    response = post(
+        signers,
+        "/issue_static",
+        {"credentialAttributes": attributes(isPaperProof="1"), "credentialVersion": 2, "keyIdentifier": "TST-KEY-01"},
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["qr"].startswith("NL2:")
@@ -179,5 +236,4 @@ def test_stats_accepts_any_method(signers):
     for method in ("GET", "POST"):
         response = httpx.request(method, f"{signers.domestic_url}/stats")
         assert response.status_code == 200
-        assert {"Name", "Size", "Index", "Hwm", "Lwm", "Depleted", "Depletions", "BitStart", "BitLength"} <= set(
-            response.json())
+        assert {"Name", "Size", "Index", "Hwm", "Lwm", "Depleted", "Depletions", "BitStart", "BitLength"} <= set(response.json())

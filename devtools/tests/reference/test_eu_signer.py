@@ -33,8 +33,9 @@ EXPIRATION = "2031-12-10T19:20:21+00:00"
 
 
 def get_credential(signers, body, *, method="POST") -> httpx.Response:
-    return httpx.request(method, f"{signers.eu_url}/get_credential", content=json.dumps(body),
-                         headers={"Content-Type": "application/json"})
+    return httpx.request(
+        method, f"{signers.eu_url}/get_credential", content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,7 @@ def test_credential_verifies_with_pycose_and_our_verifier(signers, public_keys, 
     assert body["credential"].startswith("HC1:")
     assert len(base64.b64decode(body["proofIdentifier"])) == 16
     assert pycose_verifies(body["credential"], public_keys)
-    result = verify_hc1(body["credential"], trust_list=trust_list_from_public_keys(public_keys),
-                        clock=datetime.now(UTC))
+    result = verify_hc1(body["credential"], trust_list=trust_list_from_public_keys(public_keys), clock=datetime.now(UTC))
     assert result.verify and result.decode and result.expiration_check
     assert public_keys[base64.b64encode(result.kid).decode()][0]["keyUsage"] == [letter]
     assert result.expiration == parse_expiration_time(EXPIRATION)
@@ -78,16 +78,19 @@ def test_credential_verifies_with_pycose_and_our_verifier(signers, public_keys, 
 
 
 def test_specimen_gets_exp_42(signers, public_keys, vaccination_dcc):
-    response = get_credential(signers, {"keyUsage": "vaccination", "expirationTime": SPECIMEN_EXPIRATION_TIME,
-                                        "dcc": vaccination_dcc})
+    response = get_credential(
+        signers, {"keyUsage": "vaccination", "expirationTime": SPECIMEN_EXPIRATION_TIME, "dcc": vaccination_dcc}
+    )
     result = verify_hc1(response.json()["credential"], trust_list=trust_list_from_public_keys(public_keys))
     assert result.verify and result.expiration == 42
 
 
 def _signable_dccs():
     sources = [(vector_id(path), load_vector(path).get("JSON")) for path in vector_paths()]
-    sources += [(f"schema-example/{path.name}", json.loads(path.read_text())) for path in
-                sorted((SCHEMA_EXAMPLES / "valid").glob("*.json"))]
+    sources += [
+        (f"schema-example/{path.name}", json.loads(path.read_text()))
+        for path in sorted((SCHEMA_EXAMPLES / "valid").glob("*.json"))
+    ]
     for name, dcc in sources:
         if isinstance(dcc, dict) and is_valid_dcc(dcc):
             yield pytest.param(dcc, id=name)
@@ -109,8 +112,9 @@ def test_conformance_dccs_sign_verify_and_round_trip(signers, public_keys, dcc):
 
 @pytest.mark.parametrize("path", sorted((SCHEMA_EXAMPLES / "invalid").glob("*.json")), ids=lambda path: path.name)
 def test_schema_invalid_dcc_is_refused(signers, path):
-    response = get_credential(signers, {"keyUsage": "vaccination", "expirationTime": EXPIRATION,
-                                        "dcc": json.loads(path.read_text())})
+    response = get_credential(
+        signers, {"keyUsage": "vaccination", "expirationTime": EXPIRATION, "dcc": json.loads(path.read_text())}
+    )
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("text/plain")
 
@@ -121,13 +125,17 @@ def test_birth_year_outside_the_schema_range_is_refused(signers, vaccination_dcc
     assert response.status_code == 500
 
 
-@pytest.mark.parametrize("body", [
-    {"keyUsage": "vaccination", "expirationTime": EXPIRATION},
-    {"keyUsage": "vaccination", "expirationTime": EXPIRATION, "dgc": {"ver": "1.3.0"}},
-    {"keyUsage": "unknown", "expirationTime": EXPIRATION, "dcc": None},
-    {"keyUsage": "vaccination", "expirationTime": "10 December 2031", "dcc": None},
-    ["not", "an", "object"],
-], ids=["no dcc", "dgc alias", "unknown usage", "bad expiration", "not an object"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"keyUsage": "vaccination", "expirationTime": EXPIRATION},
+        {"keyUsage": "vaccination", "expirationTime": EXPIRATION, "dgc": {"ver": "1.3.0"}},
+        {"keyUsage": "unknown", "expirationTime": EXPIRATION, "dcc": None},
+        {"keyUsage": "vaccination", "expirationTime": "10 December 2031", "dcc": None},
+        ["not", "an", "object"],
+    ],
+    ids=["no dcc", "dgc alias", "unknown usage", "bad expiration", "not an object"],
+)
 def test_every_failure_is_500_text(signers, vaccination_dcc, body):
     if isinstance(body, dict) and "dcc" in body and body["dcc"] is None:
         body = {**body, "dcc": vaccination_dcc}
@@ -143,8 +151,7 @@ def test_bad_json_is_500(signers):
 
 
 def test_any_method_is_accepted(signers, vaccination_dcc):
-    response = get_credential(signers, {"keyUsage": "test", "expirationTime": EXPIRATION, "dcc": vaccination_dcc},
-                              method="PUT")
+    response = get_credential(signers, {"keyUsage": "test", "expirationTime": EXPIRATION, "dcc": vaccination_dcc}, method="PUT")
     assert response.status_code == 200
 
 

@@ -14,9 +14,11 @@ DOMESTIC = ("/prepare_issue", {"credentialAmount": 1})
 @pytest.fixture
 def fault(signers):
     """Set a fault on both signers for one test; always reset afterwards."""
+
     def set_fault(mode: str, delay_ms: int = 0) -> None:
         for url in (signers.eu_url, signers.domestic_url):
             signers.behave(url, fault=mode, delay_ms=delay_ms)
+
     yield set_fault
     set_fault("none")
 

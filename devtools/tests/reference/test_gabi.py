@@ -46,8 +46,17 @@ def test_metadata_attribute_is_der_sequence_of_version_and_key_id():
 
 
 def test_credential_attributes_follow_the_version_order():
-    values = {"isSpecimen": "0", "isPaperProof": "1", "validFrom": "1622505600", "validForHours": "24",
-              "firstNameInitial": "A", "lastNameInitial": "", "birthDay": "1", "birthMonth": "", "category": "2"}
+    values = {
+        "isSpecimen": "0",
+        "isPaperProof": "1",
+        "validFrom": "1622505600",
+        "validForHours": "24",
+        "firstNameInitial": "A",
+        "lastNameInitial": "",
+        "birthDay": "1",
+        "birthMonth": "",
+        "category": "2",
+    }
     v3 = credential_attributes(3, "TST-KEY-01", values)
     assert v3[1:] == [b"0", b"1", b"1622505600", b"24", b"A", b"", b"1", b"", b"2"]
     assert len(credential_attributes(2, "TST-KEY-01", values)) == 9

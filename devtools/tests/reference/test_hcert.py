@@ -93,18 +93,22 @@ def test_specimen_expiration_is_42(test_dsc, vaccination_dcc):
 
 
 def test_issuer_and_backdate_are_configurable(test_dsc, vaccination_dcc):
-    signed = sign_dcc(vaccination_dcc, key=test_dsc, expiration_time="2030-01-01T00:00:00Z", now=NOW,
-                      issuer="BE", backdate_seconds=0)
+    signed = sign_dcc(
+        vaccination_dcc, key=test_dsc, expiration_time="2030-01-01T00:00:00Z", now=NOW, issuer="BE", backdate_seconds=0
+    )
     claims = cbor2.loads(cbor2.loads(cose_of(signed.credential)).value[2])
     assert (claims[1], claims[6]) == ("BE", int(NOW.timestamp()))
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("2021-12-10T19:20:21+00:00", 1639164021),
-    ("2021-12-10T19:20:21Z", 1639164021),
-    ("2021-12-10T20:20:21.999+01:00", 1639164021),
-    ("1970-01-01T00:00:42+00:00", 42),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2021-12-10T19:20:21+00:00", 1639164021),
+        ("2021-12-10T19:20:21Z", 1639164021),
+        ("2021-12-10T20:20:21.999+01:00", 1639164021),
+        ("1970-01-01T00:00:42+00:00", 42),
+    ],
+)
 def test_parse_expiration_time(value, expected):
     assert parse_expiration_time(value) == expected
 
@@ -138,8 +142,16 @@ def test_dcc_map_writes_whole_float_doses_as_integers():
 
 
 def test_dcc_map_test_entry_omits_empty_nm_and_ma_and_writes_tc():
-    entry = {"tg": "840539006", "tt": "LP6464-4", "nm": "", "sc": "2021-06-01T10:00:00+02:00", "tr": "260415000",
-             "co": "NL", "is": "Ministry", "ci": "URN:UVCI:01:NL:X"}
+    entry = {
+        "tg": "840539006",
+        "tt": "LP6464-4",
+        "nm": "",
+        "sc": "2021-06-01T10:00:00+02:00",
+        "tr": "260415000",
+        "co": "NL",
+        "is": "Ministry",
+        "ci": "URN:UVCI:01:NL:X",
+    }
     result = dcc_to_cbor_map({"ver": "1.3.0", "nam": {}, "dob": "", "t": [entry]})["t"][0]
     assert list(result) == ["tg", "tt", "sc", "tr", "tc", "co", "is", "ci"]
     assert result["tc"] == ""

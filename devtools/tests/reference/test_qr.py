@@ -12,8 +12,9 @@ from devtools.reference.qr import credential_png, credential_qr, credential_svg
 
 @pytest.fixture
 def credential(test_dsc, vaccination_dcc) -> str:
-    return sign_dcc(vaccination_dcc, key=test_dsc, expiration_time="2030-01-01T00:00:00Z",
-                    now=datetime(2021, 7, 1, tzinfo=UTC)).credential
+    return sign_dcc(
+        vaccination_dcc, key=test_dsc, expiration_time="2030-01-01T00:00:00Z", now=datetime(2021, 7, 1, tzinfo=UTC)
+    ).credential
 
 
 def test_qr_is_alphanumeric_with_error_correction_q(credential):

@@ -20,9 +20,20 @@ from devtools.tests.reference.conftest import (
 def test_module_entry_point_uses_the_key_folder_and_stops_on_sigint():
     eu_port, domestic_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.reference", "--eu-port", str(eu_port), "--domestic-port", str(domestic_port),
-         "--key-folder", str(TEST_DSC_FOLDER)],
-        cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "devtools.reference",
+            "--eu-port",
+            str(eu_port),
+            "--domestic-port",
+            str(domestic_port),
+            "--key-folder",
+            str(TEST_DSC_FOLDER),
+        ],
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_until_ready([f"http://127.0.0.1:{eu_port}/health", f"http://127.0.0.1:{domestic_port}/stats"], process)

@@ -67,8 +67,7 @@ def test_vector_intermediate_values(path):
         assert result.dcc == cbor2.loads(bytes.fromhex(vector["CBOR"]))
 
 
-@pytest.mark.parametrize("path", [p for p in VECTORS if "EXPECTEDVALIDJSON" in load_vector(p)["EXPECTEDRESULTS"]],
-                         ids=vector_id)
+@pytest.mark.parametrize("path", [p for p in VECTORS if "EXPECTEDVALIDJSON" in load_vector(p)["EXPECTEDRESULTS"]], ids=vector_id)
 def test_vector_valid_json(path):
     vector = load_vector(path)
     result = _verify(vector)
@@ -79,8 +78,9 @@ def test_vector_valid_json(path):
     assert decoded_equals_json == vector["EXPECTEDRESULTS"]["EXPECTEDVALIDJSON"]
 
 
-@pytest.mark.parametrize("path", [p for p in VECTORS if "EXPECTEDVALIDOBJECT" in load_vector(p)["EXPECTEDRESULTS"]],
-                         ids=vector_id)
+@pytest.mark.parametrize(
+    "path", [p for p in VECTORS if "EXPECTEDVALIDOBJECT" in load_vector(p)["EXPECTEDRESULTS"]], ids=vector_id
+)
 def test_vector_valid_object_and_encode(path):
     vector = load_vector(path)
     assert is_valid_dcc(vector["JSON"]) == vector["EXPECTEDRESULTS"]["EXPECTEDVALIDOBJECT"]
@@ -112,9 +112,13 @@ def _known_nonempty_fields(dcc) -> dict:
     """The DCC with unknown fields and empty optional values removed (the signer's omissions)."""
     mapped = dcc_to_cbor_map(dcc)
     return {
-        key: ({k: v for k, v in value.items() if v != ""} if isinstance(value, dict)
-              else [{k: v for k, v in entry.items() if v != ""} for entry in value] if isinstance(value, list)
-              else value)
+        key: (
+            {k: v for k, v in value.items() if v != ""}
+            if isinstance(value, dict)
+            else [{k: v for k, v in entry.items() if v != ""} for entry in value]
+            if isinstance(value, list)
+            else value
+        )
         for key, value in mapped.items()
     }
 

@@ -30,6 +30,8 @@ class Command(BaseCommand):
             providers, certificates = providers_import(text)
         except ProviderImportError as exc:
             raise CommandError(f"nothing imported: {exc}") from None
-        self.stdout.write(self.style.SUCCESS(
-            f"imported {providers} provider(s), {certificates} new certificate entr{'y' if certificates == 1 else 'ies'}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"imported {providers} provider(s), {certificates} new certificate entr{'y' if certificates == 1 else 'ies'}"
+            )
+        )

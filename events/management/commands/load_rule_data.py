@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Replace the rule data (HPK mapping, accepted vaccine manufacturers and products, test types, "
         "required doses per brand, partial-disclosure allowlist) with the six upstream files of a folder: "
-        + ", ".join(RULE_DATA_FILES) + ". Everything is validated before anything changes; the "
+        + ", ".join(RULE_DATA_FILES)
+        + ". Everything is validated before anything changes; the "
         "replacement is one transaction and appears row by row in the change history."
     )
 

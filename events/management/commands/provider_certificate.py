@@ -43,7 +43,10 @@ class Command(BaseCommand):
         retired_at = _instant(options["retired_at"]) if options["retired_at"] else None
         try:
             cert = provider_certificate_set(
-                identifier=options["identifier"], pem=pem, match=options["match"], status=options["status"],
+                identifier=options["identifier"],
+                pem=pem,
+                match=options["match"],
+                status=options["status"],
                 retired_at=retired_at,
             )
         except models.Provider.DoesNotExist:
@@ -51,7 +54,9 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"certificate entry not changed: {exc}") from None
         retired = f", retired at {cert.retired_at.isoformat()}" if cert.retired_at else ""
-        self.stdout.write(self.style.SUCCESS(
-            f"{cert.provider.identifier}: certificate {cert.fingerprint_sha256} (CN {cert.subject_common_name or '-'}) "
-            f"is {cert.match}, {cert.status}{retired}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{cert.provider.identifier}: certificate {cert.fingerprint_sha256} (CN {cert.subject_common_name or '-'}) "
+                f"is {cert.match}, {cert.status}{retired}"
+            )
+        )

@@ -35,8 +35,9 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
             raise CommandError(f"{assignment!r} is not NAME=VALUE")
         field = name.strip().lower()
         if field not in RULE_CONSTANT_FIELDS:
-            raise CommandError(f"{name.strip()} is not a business-rule setting; known: "
-                               + ", ".join(f.upper() for f in RULE_CONSTANT_FIELDS))
+            raise CommandError(
+                f"{name.strip()} is not a business-rule setting; known: " + ", ".join(f.upper() for f in RULE_CONSTANT_FIELDS)
+            )
         try:
             changes[field] = json.loads(raw)
         except ValueError:

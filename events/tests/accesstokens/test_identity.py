@@ -125,12 +125,23 @@ def test_example_response_reproduces_byte_for_byte(upstream_provider):
 
 def test_tokens_verify_with_the_public_key(upstream_provider):
     element = provider_jwts(
-        upstream_provider, bsn=EXAMPLE_BSN, holder=Holder("A", "B", "2000-01-XX"), signing_key=signing_key(),
-        issuer="iss.example", validity_seconds=60, now=datetime(2030, 1, 1, tzinfo=UTC), nonce=bytes(24),
+        upstream_provider,
+        bsn=EXAMPLE_BSN,
+        holder=Holder("A", "B", "2000-01-XX"),
+        signing_key=signing_key(),
+        issuer="iss.example",
+        validity_seconds=60,
+        now=datetime(2030, 1, 1, tzinfo=UTC),
+        nonce=bytes(24),
     )
     public = (UPSTREAM_KEYS / "jwt_public.crt").read_bytes()
-    event = jwt.decode(element["event"], public, algorithms=["RS256"], audience=upstream_provider.event_url,
-                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    event = jwt.decode(
+        element["event"],
+        public,
+        algorithms=["RS256"],
+        audience=upstream_provider.event_url,
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
     assert event["exp"] - event["iat"] == 60
     assert event["roleIdentifier"] == "01"
     header = base64.urlsafe_b64decode(element["unomi"].split(".")[0] + "==")

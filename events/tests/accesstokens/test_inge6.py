@@ -33,6 +33,7 @@ def assert_invalid_token(excinfo):
 
 # --- step 1: bearer header ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("header", [None, "", "Bearer", "bearer abc", "Basic abc", "Bearerabc", " Bearer abc"])
 def test_header_without_bearer_prefix_is_invalid_token_type(header):
     with pytest.raises(UpstreamError) as excinfo:
@@ -53,16 +54,18 @@ def test_bearer_with_only_whitespace_is_an_invalid_token():
 
 # --- step 2: JWT check --------------------------------------------------------------------------
 
+
 def test_reference_jwt_verifies_with_pinned_clock():
-    claims = verify_inge6_jwt(
-        REFERENCE_JWT, public_key_pem=INGE6_PUBLIC_PEM, audiences=["test_client"], issuer="", now=PINNED
-    )
+    claims = verify_inge6_jwt(REFERENCE_JWT, public_key_pem=INGE6_PUBLIC_PEM, audiences=["test_client"], issuer="", now=PINNED)
     assert claims["aud"] == ["test_client"]
 
 
 def test_reference_jwt_verifies_with_configured_issuer():
     claims = verify_inge6_jwt(
-        REFERENCE_JWT, public_key_pem=INGE6_PUBLIC_PEM, audiences=["other", "test_client"], issuer=ISSUER,
+        REFERENCE_JWT,
+        public_key_pem=INGE6_PUBLIC_PEM,
+        audiences=["other", "test_client"],
+        issuer=ISSUER,
         now=PINNED,
     )
     assert claims["iss"] == ISSUER
@@ -146,8 +149,7 @@ def test_audience_list_needs_one_match():
 
 def test_other_signing_key_is_refused():
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
+    pem = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     with pytest.raises(UpstreamError) as excinfo:
         verify(mint(base_claims(), key=pem))
     assert_invalid_token(excinfo)
@@ -168,6 +170,7 @@ def test_rs512_is_refused():
 
 
 # --- step 4: the BSN box ------------------------------------------------------------------------
+
 
 def inge6_answer(plaintext: bytes, nonce: bytes = bytes(range(24))) -> str:
     """What Inge-6 sends: base64(nonce || box). The box is symmetric, so the reference keys make it."""

@@ -52,13 +52,18 @@ def response(elements: list[tuple[str, str, str]], code: str = "0", birth_catego
 
 # --- request ------------------------------------------------------------------------------------
 
+
 def test_vraag_request_is_the_envelope_of_the_spec():
     body = vraag_request("999995571")
     root = ET.fromstring(body)
     ns = {"s": SOAP, "l": LRD}
     in0 = root.find("s:Body/l:vraag/l:in0", ns)
     assert [child.tag.split("}")[1] for child in in0] == [
-        "indicatieAdresvraag", "indicatieZoekenInHistorie", "masker", "parameters"]
+        "indicatieAdresvraag",
+        "indicatieZoekenInHistorie",
+        "masker",
+        "parameters",
+    ]
     assert [item.text for item in in0.findall("l:masker/l:item", ns)] == ["10210", "10240", "10310"]
     assert in0.find("l:parameters/l:item/l:rubrieknummer", ns).text == "10120"
     assert in0.find("l:parameters/l:item/l:zoekwaarde", ns).text == "999995571"
@@ -75,6 +80,7 @@ def test_vraag_request_escapes_the_bsn():
 
 
 # --- reference responses ---------------------------------------------------------------------------
+
 
 def test_simple_person():
     assert parse_vraag_response(reference("999995571.xml")) == RvigHolder("Naomi", "Goede", "1987-04-01")
@@ -117,6 +123,7 @@ def test_error_codes_are_bad_responses(name, caplog):
 
 # --- rules -------------------------------------------------------------------------------------
 
+
 def test_last_non_empty_value_wins():
     xml = response([("1", "210", "A"), ("1", "210", "B"), ("1", "210", ""), ("1", "240", "C"), ("1", "310", "20000101")])
     assert parse_vraag_response(xml) == RvigHolder("B", "C", "2000-01-01")
@@ -138,8 +145,13 @@ def test_birth_date_must_be_8_ascii_digits(value):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("19831200", "1983-12-XX"), ("00000000", "1900-XX-XX"), ("19604050", "1960-40-50"), ("20100101", "2010-01-01"),
-     ("19710007", "1971-XX-07")],
+    [
+        ("19831200", "1983-12-XX"),
+        ("00000000", "1900-XX-XX"),
+        ("19604050", "1960-40-50"),
+        ("20100101", "2010-01-01"),
+        ("19710007", "1971-XX-07"),
+    ],
 )
 def test_birth_date_conversion(value, expected):
     assert rvig_birth_date(value) == expected

@@ -78,9 +78,14 @@ def nacl_pair() -> tuple[str, str]:
 async def provider_create(identifier: str, *, position: int | None = None, tokens_enabled: bool = True) -> Provider:
     public, private = nacl_pair()
     return await Provider.objects.acreate(
-        identifier=identifier, position=position, unomi_url=f"https://{identifier.lower()}.example/unomi",
-        event_url=f"https://{identifier.lower()}.example/events", identity_hash_secret="s" * 32 + identifier,
-        bsn_public_key=public, bsn_private_key=private, tokens_enabled=tokens_enabled,
+        identifier=identifier,
+        position=position,
+        unomi_url=f"https://{identifier.lower()}.example/unomi",
+        event_url=f"https://{identifier.lower()}.example/events",
+        identity_hash_secret="s" * 32 + identifier,
+        bsn_public_key=public,
+        bsn_private_key=private,
+        tokens_enabled=tokens_enabled,
     )
 
 
@@ -109,8 +114,9 @@ def public_key() -> bytes:
 
 
 def decode(token: str, audience: str) -> dict:
-    return jwt.decode(token, public_key(), algorithms=["RS256"], audience=audience,
-                      issuer=django_settings.IDENTITY_HASH_JWT_ISSUER_CLAIM)
+    return jwt.decode(
+        token, public_key(), algorithms=["RS256"], audience=audience, issuer=django_settings.IDENTITY_HASH_JWT_ISSUER_CLAIM
+    )
 
 
 async def test_tokens_for_every_enabled_provider_in_registry_order(fakes, providers):
@@ -129,8 +135,7 @@ async def test_tokens_for_every_enabled_provider_in_registry_order(fakes, provid
         assert unomi["identityHash"] == event["identityHash"] == expected_hash
         assert unomi["iat"] == event["iat"] == int(moment.timestamp())
         assert event["exp"] - event["iat"] == django_settings.IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS
-        box = Box(PrivateKey(base64.b64decode(provider.bsn_private_key)),
-                  PublicKey(base64.b64decode(provider.bsn_public_key)))
+        box = Box(PrivateKey(base64.b64decode(provider.bsn_private_key)), PublicKey(base64.b64decode(provider.bsn_public_key)))
         assert box.decrypt(bytes.fromhex(event["bsn"]), bytes.fromhex(event["nonce"])) == BSN.encode()
     nonces = {decode(i["event"], by_id[i["provider_identifier"]].event_url)["nonce"] for i in result}
     assert len(nonces) == len(result)  # fresh per provider
@@ -179,10 +184,14 @@ async def test_mock_mode_is_ignored_without_allow_mocks(fakes, providers, settin
 
 # --- error paths ------------------------------------------------------------------------------------
 
+
 def other_key_jwt() -> str:
     return mint_inge6_jwt(
-        bsn=BSN, private_key_pem=(UPSTREAM_KEYS / "inge6_jwt_private.key").read_bytes(),
-        audience=django_settings.INGE4_JWT_AUDIENCE[0], issuer="", now=now(),
+        bsn=BSN,
+        private_key_pem=(UPSTREAM_KEYS / "inge6_jwt_private.key").read_bytes(),
+        audience=django_settings.INGE4_JWT_AUDIENCE[0],
+        issuer="",
+        now=now(),
     )
 
 
@@ -235,8 +244,7 @@ async def test_wrong_issuer_is_invalid_token(fakes, settings):
         with pytest.raises(UpstreamError) as excinfo:
             await access_tokens_issue(authorization=f"Bearer {token}", now=now())
         assert excinfo.value.body() == {"detail": ["Invalid Authorization Token"]}
-    assert await access_tokens_issue(
-        authorization=f"Bearer {dev_jwt(claims(iss='https://inge6.example'))}", now=now()) == []
+    assert await access_tokens_issue(authorization=f"Bearer {dev_jwt(claims(iss='https://inge6.example'))}", now=now()) == []
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -291,6 +299,7 @@ async def test_connection_refused_is_unavailable(fakes, settings, target):
 
 # --- no personal data in the logs ---------------------------------------------------------------------
 
+
 async def test_logs_hold_no_personal_data_tokens_or_bodies(fakes, providers, caplog, settings):
     caplog.set_level(logging.DEBUG)
     for name in ("signing", "coronacheck", "django", "aiohttp"):
@@ -299,8 +308,16 @@ async def test_logs_hold_no_personal_data_tokens_or_bodies(fakes, providers, cap
     first, last, _ = FAKE_PERSONS[BSN]
     secrets_seen = [BSN, first, last.strip(), "1900-XX-XX", "00000000", header.split()[1], "zoekwaarde", "vraag"]
     results = [await access_tokens_issue(authorization=header, now=now())]
-    for inge6, rvig in [(401, "ok"), (500, "ok"), ("garbage", "ok"), ("slow", "ok"), ("ok", "code1"),
-                        ("ok", "malformed"), ("ok", "fault"), ("ok", "slow")]:
+    for inge6, rvig in [
+        (401, "ok"),
+        (500, "ok"),
+        ("garbage", "ok"),
+        ("slow", "ok"),
+        ("ok", "code1"),
+        ("ok", "malformed"),
+        ("ok", "fault"),
+        ("ok", "slow"),
+    ]:
         fakes.inge6, fakes.rvig = inge6, rvig
         with pytest.raises((ServiceError, UpstreamError)):
             await access_tokens_issue(authorization=header, now=now())
@@ -331,6 +348,7 @@ async def test_minted_dev_jwt_is_accepted_for_a_while_only(fakes):
 
 
 # --- through the HTTP endpoint (the lead's view) ------------------------------------------------------
+
 
 async def test_endpoint_answers_tokens_and_upstream_401_bodies(fakes, providers, async_client):
     ok = await async_client.post("/app/access_tokens/", headers={"Authorization": bearer()})

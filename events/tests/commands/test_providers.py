@@ -27,11 +27,16 @@ def pems():
 
 def provider_file(tmp_path: Path, pems: list[str], **extra) -> Path:
     entry = {
-        "identifier": "ZZZ", "unomi_url": "https://zzz.example/unomi", "event_url": "https://zzz.example/events",
+        "identifier": "ZZZ",
+        "unomi_url": "https://zzz.example/unomi",
+        "event_url": "https://zzz.example/events",
         "identity_hash_secret": SECRET,
-        "bsn_cryptography": {"public_key": "pFWnrVkdUbKeU1B5Pj18AqKfE0wsbeUNH0Gh19Dz+EY=",
-                             "private_key": "ozFVVdY9QCcWwo2J9FZVTgXzDqGxfohynembzcyGJps="},
-        "cms": pems, **extra,
+        "bsn_cryptography": {
+            "public_key": "pFWnrVkdUbKeU1B5Pj18AqKfE0wsbeUNH0Gh19Dz+EY=",
+            "private_key": "ozFVVdY9QCcWwo2J9FZVTgXzDqGxfohynembzcyGJps=",
+        },
+        "cms": pems,
+        **extra,
     }
     path = tmp_path / "providers.json5"
     path.write_text("// providers\n" + json.dumps([entry]))
@@ -72,8 +77,17 @@ def test_provider_certificate_adds_retires_and_revokes(tmp_path, pems):
     old.write_text(pems[0])
     with pytest.raises(CommandError, match="needs --retired-at"):
         call_command("provider_certificate", "ZZZ", "--pem", str(old), "--status", "retired")
-    call_command("provider_certificate", "ZZZ", "--pem", str(old), "--status", "retired",
-                 "--retired-at", "2024-05-01T00:00:00Z", stdout=StringIO())
+    call_command(
+        "provider_certificate",
+        "ZZZ",
+        "--pem",
+        str(old),
+        "--status",
+        "retired",
+        "--retired-at",
+        "2024-05-01T00:00:00Z",
+        stdout=StringIO(),
+    )
     entry = ProviderCertificate.objects.get(provider__identifier="ZZZ", subject_common_name="Provider 0")
     assert entry.status == "retired" and entry.retired_at.isoformat() == "2024-05-01T00:00:00+00:00"
     call_command("provider_certificate", "ZZZ", "--pem", str(old), "--status", "revoked", stdout=StringIO())

@@ -21,8 +21,13 @@ def seeded():
 
 def test_set_rules_changes_values_given_as_json_and_records_history():
     out = StringIO()
-    call_command("set_rules", "DOMESTIC_MAXIMUM_ISSUANCE_DAYS=14", 'EU_RECOVERY_TEST_TYPES=["LP6464-4"]',
-                 "EU_INTERNATIONAL_PRINT_EXPIRATION_TIME_DAYS=null", stdout=out)
+    call_command(
+        "set_rules",
+        "DOMESTIC_MAXIMUM_ISSUANCE_DAYS=14",
+        'EU_RECOVERY_TEST_TYPES=["LP6464-4"]',
+        "EU_INTERNATIONAL_PRINT_EXPIRATION_TIME_DAYS=null",
+        stdout=out,
+    )
     row = RuleConfiguration.objects.get(pk=1)
     assert row.domestic_maximum_issuance_days == 14 and row.eu_recovery_test_types == ["LP6464-4"]
     assert "DOMESTIC_MAXIMUM_ISSUANCE_DAYS: 28 -> 14" in out.getvalue()
@@ -44,8 +49,11 @@ def test_invalid_values_change_nothing():
 
 @pytest.mark.parametrize(
     ("argument", "message"),
-    [("NOT_A_RULE=1", "not a business-rule setting"), ("EU_INTERNATIONAL_OVERRIDE_TC=NL", "is not JSON"),
-     ("DEDUPLICATION_MARGIN", "is not NAME=VALUE")],
+    [
+        ("NOT_A_RULE=1", "not a business-rule setting"),
+        ("EU_INTERNATIONAL_OVERRIDE_TC=NL", "is not JSON"),
+        ("DEDUPLICATION_MARGIN", "is not NAME=VALUE"),
+    ],
 )
 def test_malformed_arguments_fail(argument, message):
     with pytest.raises(CommandError, match=message):
@@ -65,6 +73,8 @@ def test_reset_restores_the_defaults_and_rule_data():
     call_command("set_rules", "--reset", stdout=StringIO())
     assert RuleConfiguration.objects.get(pk=1).deduplication_margin == 2
     assert ValueSetEntry.objects.filter(kind="test-type", code="LP6464-4").exists()
-    assert RuleConfiguration.history.order_by("-history_date", "-history_id").first().history_change_reason.startswith(
-        "manage.py set_rules --reset"
+    assert (
+        RuleConfiguration.history.order_by("-history_date", "-history_id")
+        .first()
+        .history_change_reason.startswith("manage.py set_rules --reset")
     )

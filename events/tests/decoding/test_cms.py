@@ -122,9 +122,7 @@ def test_bundled_trust_anchor_is_the_ev_root(bundled_anchors, sample):
 @pytest.mark.parametrize("index", [0, 1])
 def test_sample_blob_verifies_with_pinned_leaf(sample, index):
     blobs, chain = sample
-    verify(
-        base64.b64decode(blobs[index]["payload"]), blobs[index]["signature"], provider(pinned(chain[0])), now=SAMPLE_NOW
-    )
+    verify(base64.b64decode(blobs[index]["payload"]), blobs[index]["signature"], provider(pinned(chain[0])), now=SAMPLE_NOW)
 
 
 def test_sample_blob_verifies_with_identity_entry_under_the_ev_root(sample, bundled_anchors):
@@ -176,9 +174,7 @@ def test_sample_base64_text_instead_of_decoded_payload_is_rejected(sample):
 
 def test_sample_blob_for_a_provider_with_another_certificate_is_rejected(sample, signer):
     blobs, _ = sample
-    rejected(
-        base64.b64decode(blobs[0]["payload"]), blobs[0]["signature"], provider(pinned(signer.cert)), now=SAMPLE_NOW
-    )
+    rejected(base64.b64decode(blobs[0]["payload"]), blobs[0]["signature"], provider(pinned(signer.cert)), now=SAMPLE_NOW)
 
 
 def test_sample_blob_checks_validity_at_signing_time_not_now(sample):
@@ -224,9 +220,7 @@ def test_sample_revoked_entry_overrides_identity_match(sample, bundled_anchors):
     blobs, chain = sample
     trust = provider(identity(chain[0]), pinned(chain[0], "revoked"))
     assert (
-        rejected(
-            base64.b64decode(blobs[0]["payload"]), blobs[0]["signature"], trust, anchors=bundled_anchors, now=SAMPLE_NOW
-        )
+        rejected(base64.b64decode(blobs[0]["payload"]), blobs[0]["signature"], trust, anchors=bundled_anchors, now=SAMPLE_NOW)
         == "signer certificate is revoked"
     )
 
@@ -342,9 +336,7 @@ def test_certificate_outside_validity_at_signing_time_is_rejected(ca, not_before
     leaf = issue(ca, not_before=not_before, not_after=not_after)
     signature = leaf.sign(PAYLOAD, signing_time=SIGNED)
     for trust in (provider(pinned(leaf.cert)), provider(identity(leaf.cert))):
-        assert rejected(PAYLOAD, signature, trust, anchors=[ca.cert]) == (
-            "signer certificate not valid at signing time"
-        )
+        assert rejected(PAYLOAD, signature, trust, anchors=[ca.cert]) == ("signer certificate not valid at signing time")
 
 
 def test_intermediate_outside_validity_at_signing_time_is_rejected(ca):
@@ -401,9 +393,7 @@ def test_revoked_entry_overrides_identity_match(ca, signer):
     signature = renewed.sign(PAYLOAD, signing_time=SIGNED)
     verify(PAYLOAD, signature, provider(identity(signer.cert)), anchors=[ca.cert])
     assert (
-        rejected(
-            PAYLOAD, signature, provider(identity(signer.cert), pinned(renewed.cert, "revoked")), anchors=[ca.cert]
-        )
+        rejected(PAYLOAD, signature, provider(identity(signer.cert), pinned(renewed.cert, "revoked")), anchors=[ca.cert])
         == "signer certificate is revoked"
     )
 

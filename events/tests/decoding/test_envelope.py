@@ -50,7 +50,9 @@ def test_bad_base64_is_invalid_payload_encoding(payload: str) -> None:
     with pytest.raises(ServiceError) as raised:
         decode_payload(payload, blob_index=3)
     assert (raised.value.status, raised.value.code, raised.value.loc) == (
-        400, "invalid_payload_encoding", ["events", 3, "payload"]
+        400,
+        "invalid_payload_encoding",
+        ["events", 3, "payload"],
     )
 
 
@@ -75,9 +77,7 @@ def _b64(data: bytes) -> str:
 def test_bad_utf8_or_json_is_invalid_payload_json(data: bytes) -> None:
     with pytest.raises(ServiceError) as raised:
         decode_payload(_b64(data), blob_index=1)
-    assert (raised.value.status, raised.value.code, raised.value.loc) == (
-        400, "invalid_payload_json", ["events", 1, "payload"]
-    )
+    assert (raised.value.status, raised.value.code, raised.value.loc) == (400, "invalid_payload_json", ["events", 1, "payload"])
 
 
 def test_error_detail_does_not_echo_the_payload() -> None:

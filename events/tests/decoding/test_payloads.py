@@ -36,27 +36,42 @@ def v3_document(**overrides: Any) -> dict[str, Any]:
                 "unique": "v1",
                 "isSpecimen": False,
                 "vaccination": {
-                    "date": "2021-06-01", "hpkCode": "2924528", "type": "1119349007",
-                    "manufacturer": "ORG-100030215", "brand": "EU/1/20/1507",
-                    "completedByMedicalStatement": False, "completedByPersonalStatement": False,
-                    "country": "NLD", "doseNumber": 1, "totalDoses": 2,
+                    "date": "2021-06-01",
+                    "hpkCode": "2924528",
+                    "type": "1119349007",
+                    "manufacturer": "ORG-100030215",
+                    "brand": "EU/1/20/1507",
+                    "completedByMedicalStatement": False,
+                    "completedByPersonalStatement": False,
+                    "country": "NLD",
+                    "doseNumber": 1,
+                    "totalDoses": 2,
                 },
             },
             {
                 "type": "negativetest",
                 "unique": "n1",
                 "negativetest": {
-                    "sampleDate": "2021-05-27T19:23:00+02:00", "resultDate": "2021-05-27T19:38:00+00:00",
-                    "negativeResult": True, "facility": "Facility1", "type": "LP6464-4", "name": "Test1",
-                    "manufacturer": "1232", "country": "BEL",
+                    "sampleDate": "2021-05-27T19:23:00+02:00",
+                    "resultDate": "2021-05-27T19:38:00+00:00",
+                    "negativeResult": True,
+                    "facility": "Facility1",
+                    "type": "LP6464-4",
+                    "name": "Test1",
+                    "manufacturer": "1232",
+                    "country": "BEL",
                 },
             },
             {
                 "type": "positivetest",
                 "unique": "p1",
                 "positivetest": {
-                    "sampleDate": "2021-05-01T10:00:00Z", "positiveResult": True, "facility": "GGD",
-                    "type": "LP6464-4", "name": "PCR", "manufacturer": "1232",
+                    "sampleDate": "2021-05-01T10:00:00Z",
+                    "positiveResult": True,
+                    "facility": "GGD",
+                    "type": "LP6464-4",
+                    "name": "PCR",
+                    "manufacturer": "1232",
                 },
             },
             {
@@ -138,17 +153,34 @@ def test_valid_v3_result_becomes_events_with_holder_and_provider() -> None:
     assert [event.type for event in result.events] == ["vaccination", "negativetest", "positivetest", "recovery"]
     assert all(event.holder == holder and event.source_provider == "ZZZ" for event in result.events)
     assert result.events[0].payload == Vaccination(
-        date=date(2021, 6, 1), hpk_code="2924528", type="1119349007", manufacturer="ORG-100030215",
-        brand="EU/1/20/1507", completed_by_medical_statement=False, completed_by_personal_statement=False,
-        country="NL", dose_number=1, total_doses=2,
+        date=date(2021, 6, 1),
+        hpk_code="2924528",
+        type="1119349007",
+        manufacturer="ORG-100030215",
+        brand="EU/1/20/1507",
+        completed_by_medical_statement=False,
+        completed_by_personal_statement=False,
+        country="NL",
+        dose_number=1,
+        total_doses=2,
     )
     assert result.events[1].payload == NegativeTest(
-        sample_date=datetime(2021, 5, 27, 19, 23, tzinfo=timezone(timedelta(hours=2))), negative_result=True,
-        facility="Facility1", type="LP6464-4", name="Test1", manufacturer="1232", country="BE",
+        sample_date=datetime(2021, 5, 27, 19, 23, tzinfo=timezone(timedelta(hours=2))),
+        negative_result=True,
+        facility="Facility1",
+        type="LP6464-4",
+        name="Test1",
+        manufacturer="1232",
+        country="BE",
     )
     assert result.events[2].payload == PositiveTest(
-        sample_date=datetime(2021, 5, 1, 10, tzinfo=UTC), positive_result=True, facility="GGD",
-        type="LP6464-4", name="PCR", manufacturer="1232", country="NL",
+        sample_date=datetime(2021, 5, 1, 10, tzinfo=UTC),
+        positive_result=True,
+        facility="GGD",
+        type="LP6464-4",
+        name="PCR",
+        manufacturer="1232",
+        country="NL",
     )
     assert result.events[3].payload == Recovery(date(2021, 5, 1), date(2021, 5, 12), date(2021, 11, 1), "NL")
     assert [event.unique for event in result.events] == ["v1", "n1", "p1", "r1"]
@@ -186,8 +218,17 @@ def test_status_defaults_to_complete_and_other_statuses_count_as_complete() -> N
 
 @pytest.mark.parametrize(
     "country, expected",
-    [("NLD", "NL"), ("BES", "BQ"), ("ABW", "AW"), ("CUW", "CW"), ("SXM", "SX"), ("BEL", "BE"), ("NL", "NL"),
-     ("DE", "DE"), (None, "NL")],
+    [
+        ("NLD", "NL"),
+        ("BES", "BQ"),
+        ("ABW", "AW"),
+        ("CUW", "CW"),
+        ("SXM", "SX"),
+        ("BEL", "BE"),
+        ("NL", "NL"),
+        ("DE", "DE"),
+        (None, "NL"),
+    ],
 )
 def test_country_becomes_alpha2(country: str | None, expected: str) -> None:
     document = v3_document()
@@ -221,8 +262,14 @@ def test_bad_country_is_422(country: object, msg: str) -> None:
 def test_lenient_coercion() -> None:
     document = v3_document()
     vaccination = document["events"][0]["vaccination"]
-    vaccination.update(doseNumber="2", totalDoses=3.0, manufacturer=1232, hpkCode=2924528,
-                       completedByMedicalStatement="yes", completedByPersonalStatement=0)
+    vaccination.update(
+        doseNumber="2",
+        totalDoses=3.0,
+        manufacturer=1232,
+        hpkCode=2924528,
+        completedByMedicalStatement="yes",
+        completedByPersonalStatement=0,
+    )
     document["events"][0]["isSpecimen"] = "true"
     document["events"][1]["negativetest"].update(negativeResult="False", manufacturer=12.5)
     vaccination_event = first_event(document, 0)
@@ -291,8 +338,12 @@ DELETE = object()
         (["events", 0, "vaccination", "completedByMedicalStatement"], 2, None, "type_error.bool"),
         (["events", 1, "negativetest", "sampleDate"], "2021-05-27", "invalid datetime format", "value_error.datetime"),
         (["events", 1, "negativetest", "sampleDate"], "2021-05-27T25:00:00Z", "invalid datetime format", "value_error.datetime"),
-        (["events", 1, "negativetest", "sampleDate"], "2021-05-27T10:00:00+24:00", "invalid datetime format",
-         "value_error.datetime"),
+        (
+            ["events", 1, "negativetest", "sampleDate"],
+            "2021-05-27T10:00:00+24:00",
+            "invalid datetime format",
+            "value_error.datetime",
+        ),
         (["events", 1, "negativetest", "sampleDate"], 1622525000, "invalid datetime format", "value_error.datetime"),
         (["events", 1, "negativetest", "negativeResult"], DELETE, "field required", "value_error.missing"),
         (["events", 1, "negativetest", "facility"], DELETE, "field required", "value_error.missing"),
@@ -337,8 +388,7 @@ def test_enum_message_lists_permitted_values() -> None:
     document["events"][0]["type"] = "Vaccination"
     [item] = errors_of(document)
     assert item["msg"] == (
-        "value is not a valid enumeration member; permitted: "
-        "'vaccination', 'negativetest', 'positivetest', 'recovery', 'test'"
+        "value is not a valid enumeration member; permitted: 'vaccination', 'negativetest', 'positivetest', 'recovery', 'test'"
     )
 
 
@@ -357,8 +407,17 @@ def test_empty_events_is_valid() -> None:
 
 @pytest.mark.parametrize(
     "birth_date",
-    ["1960-40-50", "1960-02-30", "1900-02-29", "0000-01-01", "1960-13-XX", "1960-00-01", "1960-XX-32",
-     "1960-XX-00", "1960-04-31"],
+    [
+        "1960-40-50",
+        "1960-02-30",
+        "1900-02-29",
+        "0000-01-01",
+        "1960-13-XX",
+        "1960-00-01",
+        "1960-XX-32",
+        "1960-XX-00",
+        "1960-04-31",
+    ],
 )
 def test_impossible_birth_date_is_400(birth_date: str) -> None:
     document = v3_document()
@@ -369,8 +428,14 @@ def test_impossible_birth_date_is_400(birth_date: str) -> None:
 
 @pytest.mark.parametrize(
     "birth_date, parts",
-    [("2000-02-29", (2000, 2, 29)), ("1980-XX-XX", (1980, None, None)), ("1980-01-XX", (1980, 1, None)),
-     ("1980-XX-31", (1980, None, 31)), ("1800-01-01", (1800, 1, 1)), ("4000-12-31", (4000, 12, 31))],
+    [
+        ("2000-02-29", (2000, 2, 29)),
+        ("1980-XX-XX", (1980, None, None)),
+        ("1980-01-XX", (1980, 1, None)),
+        ("1980-XX-31", (1980, None, 31)),
+        ("1800-01-01", (1800, 1, 1)),
+        ("4000-12-31", (4000, 12, 31)),
+    ],
 )
 def test_possible_birth_dates(birth_date: str, parts: tuple[int, int | None, int | None]) -> None:
     document = v3_document()
@@ -476,11 +541,20 @@ def test_v2_upgrade() -> None:
     assert result.holder == holder
     [event] = result.events
     assert (event.type, event.unique, event.is_specimen, event.source_provider, event.holder) == (
-        "negativetest", "19ba0f739ee8b6d98950f1a30e58bcd1996d7b3e", True, "ZZZ", holder
+        "negativetest",
+        "19ba0f739ee8b6d98950f1a30e58bcd1996d7b3e",
+        True,
+        "ZZZ",
+        holder,
     )
     assert event.payload == NegativeTest(
-        sample_date=datetime(2021, 6, 1, 5, 40, tzinfo=UTC), negative_result=True, facility="not available",
-        type="LP217198-3", name="not available", manufacturer="not available", country="NL",
+        sample_date=datetime(2021, 6, 1, 5, 40, tzinfo=UTC),
+        negative_result=True,
+        facility="not available",
+        type="LP217198-3",
+        name="not available",
+        manufacturer="not available",
+        country="NL",
     )
 
 
@@ -500,8 +574,14 @@ def test_v2_is_specimen_is_optional() -> None:
 
 @pytest.mark.parametrize(
     "day, month, expected",
-    [("29", "2", (2, 29)), ("09", "06", (6, 9)), ("9", "6", (6, 9)), ("31", "12", (12, 31)), (1, 1, (1, 1)),
-     ("0001", "001", (1, 1))],
+    [
+        ("29", "2", (2, 29)),
+        ("09", "06", (6, 9)),
+        ("9", "6", (6, 9)),
+        ("31", "12", (12, 31)),
+        (1, 1, (1, 1)),
+        ("0001", "001", (1, 1)),
+    ],
 )
 def test_v2_birth_day_and_month(day: object, month: object, expected: tuple[int, int]) -> None:
     holder = first_event(with_v2_holder(birthDay=day, birthMonth=month)).holder
@@ -510,9 +590,20 @@ def test_v2_birth_day_and_month(day: object, month: object, expected: tuple[int,
 
 @pytest.mark.parametrize(
     "day, month, field",
-    [("30", "2", "birthDay"), ("31", "4", "birthDay"), ("0", "1", "birthDay"), ("1", "13", "birthMonth"),
-     ("1", "0", "birthMonth"), ("", "1", "birthDay"), ("1a", "1", "birthDay"), (" 1", "1", "birthDay"),
-     ("1", "-1", "birthMonth"), ("١", "1", "birthDay"), ("1", "9" * 5000, "birthMonth"), ("32", "1", "birthDay")],
+    [
+        ("30", "2", "birthDay"),
+        ("31", "4", "birthDay"),
+        ("0", "1", "birthDay"),
+        ("1", "13", "birthMonth"),
+        ("1", "0", "birthMonth"),
+        ("", "1", "birthDay"),
+        ("1a", "1", "birthDay"),
+        (" 1", "1", "birthDay"),
+        ("1", "-1", "birthMonth"),
+        ("١", "1", "birthDay"),
+        ("1", "9" * 5000, "birthMonth"),
+        ("32", "1", "birthDay"),
+    ],
 )
 def test_v2_impossible_birth_fields_are_400(day: str, month: str, field: str) -> None:
     error = service_error_of(with_v2_holder(birthDay=day, birthMonth=month), blob_index=2)

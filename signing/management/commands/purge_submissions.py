@@ -20,7 +20,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--older-than", type=int, default=None, metavar="DAYS",
+            "--older-than",
+            type=int,
+            default=None,
+            metavar="DAYS",
             help=f"age in days (default SUBMISSION_RETENTION_DAYS, now {settings.SUBMISSION_RETENTION_DAYS})",
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="records per transaction (default 5000)")

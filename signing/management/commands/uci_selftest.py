@@ -26,8 +26,13 @@ def audit_store_writable(uci: str) -> None:
     try:
         with transaction.atomic():
             UciAuditRecord.objects.create(
-                uci=uci, provider_identifier=SELFTEST_PROVIDER, event_unique=None, key_usage="vaccination",
-                flow=UciAuditRecord.Flow.APP, expiration_time=now, issued_at=now,
+                uci=uci,
+                provider_identifier=SELFTEST_PROVIDER,
+                event_unique=None,
+                key_usage="vaccination",
+                flow=UciAuditRecord.Flow.APP,
+                expiration_time=now,
+                issued_at=now,
             )
             raise _Rollback
     except _Rollback:

@@ -35,9 +35,14 @@ def test_purge_submissions_deletes_old_records_in_batches_with_progress():
     _submissions(40, 5)
     _submissions(10, 2)
     now = timezone.now()
-    UciAuditRecord.objects.create(uci="URN:UCI:01:NL:AAAAAAAAAAAAAAAAAAAA42#A", provider_identifier="ZZZ",
-                                  key_usage="vaccination", flow="app", expiration_time=now,
-                                  issued_at=now - timedelta(days=400))
+    UciAuditRecord.objects.create(
+        uci="URN:UCI:01:NL:AAAAAAAAAAAAAAAAAAAA42#A",
+        provider_identifier="ZZZ",
+        key_usage="vaccination",
+        flow="app",
+        expiration_time=now,
+        issued_at=now - timedelta(days=400),
+    )
     out = StringIO()
     call_command("purge_submissions", "--older-than", "30", "--batch-size", "2", stdout=out)
     lines = out.getvalue().splitlines()
