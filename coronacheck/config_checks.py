@@ -20,7 +20,8 @@ from events import models
 from events.providers import provider_problems
 from events.selectors import rule_configuration_from_models
 from events.services import rules_seed_if_empty
-from events.validation import rule_constants_problems, rule_data_problems
+from events.rules.config import rule_constants_problems
+from events.validation import rule_data_problems
 
 TEST_ISSUER_CLAIM = "jwt.test.coronacheck.nl"
 

@@ -37,6 +37,7 @@ from events.ruledata import (
     rule_data_parse_files,
     rule_data_replace,
 )
+from events.rules.config import RULE_CONSTANTS, rule_constants_problems
 from events.services import (
     RULE_CONSTANT_FIELDS,
     RuleChangeError,
@@ -44,7 +45,7 @@ from events.services import (
     rule_history_baseline_ensure,
     rules_seed_if_empty,
 )
-from events.validation import allowlist_letters_problem, rule_constants_problems
+from events.validation import allowlist_letters_problem
 
 CHANGE_RULES_PERMISSION = "events.change_rules"
 
@@ -96,8 +97,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
 # --- Rule constants and signer switches (settings.md §1.4) --------------------------------------------
 
 
+def rule_constant_fieldsets() -> tuple[tuple[str, dict[str, tuple[str, ...]]], ...]:
+    """The admin's fieldsets: the constants grouped as their definitions say, in their order."""
+    groups: dict[str, list[str]] = {}
+    for rule in RULE_CONSTANTS:
+        groups.setdefault(rule.group, []).append(rule.name)
+    return tuple((group, {"fields": tuple(names)}) for group, names in groups.items())
+
+
 class RuleConfigurationForm(forms.ModelForm):
-    """Each field is labelled with the spec's setting name; the whole set is checked with the
+    """Each field shows its label and the spec's setting name; the whole set is checked with the
     start-up validation (settings.md §2), e.g. strip validity must exceed the maximum overlap."""
 
     class Meta:
@@ -106,9 +115,9 @@ class RuleConfigurationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            field.label = name.upper()
-            field.help_text = f"{field.help_text}".strip()
+        for rule in RULE_CONSTANTS:
+            if rule.name in self.fields:
+                self.fields[rule.name].help_text = f"{rule.setting_name} · {rule.help_text}"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -124,49 +133,7 @@ class RuleConfigurationForm(forms.ModelForm):
 class RuleConfigurationAdmin(RulesPermissionMixin, HistoryAdmin):
     form = RuleConfigurationForm
     history_list_display: list[str] = []
-    fieldsets = (
-        (
-            "Signer switches",
-            {
-                "fields": (
-                    "domestic_nl_dynamic_signer_enabled",
-                    "domestic_nl_print_signer_enabled",
-                    "eu_international_dynamic_signer_enabled",
-                    "eu_international_print_signer_enabled",
-                )
-            },
-        ),
-        (
-            "Domestic strips and origins",
-            {
-                "fields": (
-                    "domestic_strip_validity_hours",
-                    "domestic_maximum_randomized_overlap_hours",
-                    "domestic_maximum_issuance_days",
-                    "domestic_nl_expiry_days_vaccination",
-                    "domestic_nl_positive_test_recovery_days",
-                    "domestic_nl_expiry_days_positive_test",
-                    "domestic_nl_expiry_hours_negative_test",
-                    "domestic_print_proof_validity_hours_vaccination",
-                    "domestic_print_proof_validity_hours_recovery",
-                )
-            },
-        ),
-        (
-            "EU certificates",
-            {
-                "fields": (
-                    "eu_international_greencard_expiration_time_days",
-                    "eu_international_print_expiration_time_days",
-                    "eu_international_positive_test_recovery_days",
-                    "eu_international_positivetest_recovery_du_days",
-                    "eu_recovery_test_types",
-                    "eu_international_override_tc",
-                )
-            },
-        ),
-        ("Events", {"fields": ("deduplication_margin", "cms_signing_time_skew_seconds")}),
-    )
+    fieldsets = rule_constant_fieldsets()
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

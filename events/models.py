@@ -7,80 +7,45 @@ in the admin with a change history, and read by the rules through the per-proces
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from events.rules.config import RULE_CONSTANTS, RuleConstant
 
-class RuleConfiguration(models.Model):
+
+def rule_constant_field(rule: RuleConstant) -> models.Field:
+    """The database column of one business-rule constant, from its definition."""
+    common: dict[str, Any] = {"verbose_name": rule.label, "help_text": rule.help_text}
+    if rule.kind == "switch":
+        return models.BooleanField(default=rule.default, **common)
+    if rule.kind == "count":
+        return models.PositiveIntegerField(default=rule.default, **common)
+    if rule.kind == "optional count":
+        return models.PositiveIntegerField(null=True, blank=True, default=rule.default, **common)
+    if rule.kind == "codes":
+        return models.JSONField(default=functools.partial(list, rule.default), **common)
+    return models.CharField(max_length=rule.max_length, blank=True, default=rule.default, **common)
+
+
+# An abstract model with one column per constant of `events.rules.config.RuleConfig`.
+RuleConstantColumns = type(
+    "RuleConstantColumns",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "Meta": type("Meta", (), {"abstract": True}),
+        **{rule.name: rule_constant_field(rule) for rule in RULE_CONSTANTS},
+    },
+)
+
+
+class RuleConfiguration(RuleConstantColumns):  # type: ignore[valid-type,misc]  # columns generated from RuleConfig
     """The single row of business-rule constants and signer switches (rules-domestic.md §0,
-    rules-eu.md §0). Field names are the spec's setting names in lower case."""
+    rules-eu.md §0); its columns are generated from the definitions in `events.rules.config`."""
 
-    domestic_nl_dynamic_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the app's domesticGreencard is always null."
-    )
-    domestic_nl_print_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the print response's domestic part is always null."
-    )
-    eu_international_dynamic_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the app's euGreencards is always empty."
-    )
-    eu_international_print_signer_enabled = models.BooleanField(
-        default=True, help_text="False: the print response's european part is always null."
-    )
-    domestic_strip_validity_hours = models.PositiveIntegerField(
-        default=24, help_text="Hours. Length of one domestic strip; must exceed the maximum overlap."
-    )
-    domestic_maximum_randomized_overlap_hours = models.PositiveIntegerField(
-        default=4, help_text="Hours. Strips overlap by a random 0…N hours."
-    )
-    domestic_maximum_issuance_days = models.PositiveIntegerField(
-        default=28, help_text="Days. Strips are issued for at most this many days ahead."
-    )
-    domestic_nl_expiry_days_vaccination = models.PositiveIntegerField(
-        default=1461, help_text="Days. Length of a domestic vaccination origin from the vaccination date."
-    )
-    domestic_nl_positive_test_recovery_days = models.PositiveIntegerField(
-        default=11, help_text="Days. A positive test counts as recovery from sample time + this."
-    )
-    domestic_nl_expiry_days_positive_test = models.PositiveIntegerField(
-        default=180, help_text="Days. How long the recovery from a positive test lasts after its start."
-    )
-    domestic_nl_expiry_hours_negative_test = models.PositiveIntegerField(
-        default=40, help_text="Hours. Validity of a negative test; also its maximum age for NL and EU."
-    )
-    domestic_print_proof_validity_hours_vaccination = models.PositiveIntegerField(
-        default=2016, help_text="Hours. Validity of a paper proof for a vaccination."
-    )
-    domestic_print_proof_validity_hours_recovery = models.PositiveIntegerField(
-        default=2016, help_text="Hours. Validity of a paper proof for a recovery."
-    )
-    eu_international_greencard_expiration_time_days = models.PositiveIntegerField(
-        default=28, help_text="Days. App flow: every DCC expires now + this."
-    )
-    eu_international_print_expiration_time_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Days. Print flow: a paper DCC expires now + this; empty = the app value."
-    )
-    eu_international_positive_test_recovery_days = models.PositiveIntegerField(
-        default=11, help_text="Days after the first positive test from which an EU recovery is valid (df)."
-    )
-    eu_international_positivetest_recovery_du_days = models.PositiveIntegerField(
-        default=180, help_text="Days. EU recovery valid-until after the first positive test; at most 180."
-    )
-    eu_recovery_test_types = models.JSONField(
-        default=list, help_text='JSON list of positive-test types that yield an EU recovery, e.g. ["LP6464-4"].'
-    )
-    eu_international_override_tc = models.CharField(
-        max_length=80,
-        blank=True,
-        default="",
-        help_text="Replaces the test centre of every EU test DCC; empty = the provider's facility.",
-    )
-    deduplication_margin = models.PositiveIntegerField(
-        default=2, help_text="Days within which two similar events are the same event."
-    )
-    cms_signing_time_skew_seconds = models.PositiveIntegerField(
-        default=300, help_text="Seconds. Allowed future skew of a provider signature's signing time."
-    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 

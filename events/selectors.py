@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -20,7 +21,7 @@ from django.conf import settings
 from common.db import run_db
 from events import models
 from events.decoding.cms import CertificateEntry, ProviderTrust, load_trust_anchors
-from events.rules.config import HpkEntry, RuleConfig
+from events.rules.config import RULE_CONSTANTS, HpkEntry, RuleConfig
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,10 @@ def rule_configuration_from_models() -> RuleConfig:
     value_sets: dict[str, set[str]] = {kind: set() for kind in models.ValueSetEntry.Kind.values}
     for kind, code in models.ValueSetEntry.objects.values_list("kind", "code"):
         value_sets[kind].add(code)
-    constants = {
-        field.name: getattr(row, field.name)
-        for field in models.RuleConfiguration._meta.concrete_fields
-        if field.name in RuleConfig.__dataclass_fields__
-    }
-    constants["eu_recovery_test_types"] = tuple(row.eu_recovery_test_types or ())
+    constants: dict[str, Any] = {}
+    for rule in RULE_CONSTANTS:
+        value = getattr(row, rule.name)
+        constants[rule.name] = tuple(value or ()) if rule.kind == "codes" else value
     return RuleConfig(
         **constants,
         hpk_codes=MappingProxyType({h.code: HpkEntry(vp=h.vp, mp=h.mp, ma=h.ma) for h in models.HpkCode.objects.all()}),

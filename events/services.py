@@ -12,10 +12,10 @@ from django.db import transaction
 from django.db.models import F
 
 from events import models
+from events.rules.config import RULE_CONSTANT_NAMES, rule_constants_problems
 from events.seed import RuleData, rule_data_from_folder
-from events.validation import rule_constants_problems
 
-RULE_CONSTANT_FIELDS = tuple(f.name for f in models.RuleConfiguration._meta.concrete_fields if f.name not in ("id", "updated_at"))
+RULE_CONSTANT_FIELDS = RULE_CONSTANT_NAMES
 
 
 class RuleChangeError(ValueError):
@@ -76,7 +76,7 @@ def rules_seed_if_empty() -> bool:
     """Seed the constants and rule data when the database has none (start-up, migrations)."""
     created = False
     if not models.RuleConfiguration.objects.filter(pk=1).exists():
-        models.RuleConfiguration.objects.create(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
+        models.RuleConfiguration.objects.create(pk=1)
         created = True
     if not models.HpkCode.objects.exists() and not models.ValueSetEntry.objects.exists():
         seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=False)
@@ -93,7 +93,7 @@ def rules_seed_if_empty() -> bool:
 @transaction.atomic
 def rules_reset() -> None:
     """Restore the production defaults and the bundled rule data (`set_rules --reset`)."""
-    defaults = models.RuleConfiguration(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
+    defaults = models.RuleConfiguration(pk=1)
     defaults.save()
     seed_rule_data_into(lambda name: getattr(models, name), seed_folder_data(), replace=True)
     configuration_version_bump()

@@ -9,7 +9,7 @@ def seed(apps, schema_editor):
     RuleConfiguration = apps.get_model("events", "RuleConfiguration")
     ConfigurationVersion = apps.get_model("events", "ConfigurationVersion")
     if not RuleConfiguration.objects.filter(pk=1).exists():
-        RuleConfiguration.objects.create(pk=1, eu_recovery_test_types=["LP6464-4", "LP217198-3"])
+        RuleConfiguration.objects.create(pk=1)
     if not apps.get_model("events", "HpkCode").objects.exists():
         seed_rule_data_into(lambda name: apps.get_model("events", name), seed_folder_data(), replace=False)
     ConfigurationVersion.objects.get_or_create(pk=1, defaults={"version": 1})

@@ -19,7 +19,7 @@ import jsonschema
 
 from events.dccschema import DCC_VALIDATOR, dcc_schema_compiled_check
 from events.decoding.normalise import eu_dob, normalize
-from events.rules.config import RuleConfig
+from events.rules.config import EU_RECOVERY_MAXIMUM_DAYS, RuleConfig
 from events.rules.pipeline import distill, midnight_utc
 from events.rules.uci import generate_uci
 from events.types import (
@@ -42,7 +42,6 @@ DISEASE_TARGETED = "840539006"
 ISSUER = "Ministry of Health Welfare and Sport"
 TEST_RESULT_NOT_DETECTED = "260415000"
 SPECIMEN_EXPIRATION_TIME = "1970-01-01T00:00:42+00:00"
-EU_RECOVERY_MAXIMUM_DAYS = 180
 DUTCH_ONLY_TEST_TYPE_PREFIXES: tuple[str, ...] = ("NL:BREATH", "NL:BIKKER")
 MAX_TEXT_LENGTH = 80
 MIN_DOSE, MAX_DOSE = 1, 9
