@@ -246,7 +246,7 @@ def validate_key_pair(public: PublicKey, secret: SecretKey) -> list[str]:
 
 
 def random_safe_prime(bits: int, randbits: RandBits = arith.DEFAULT_RANDBITS, progress: ProgressCallback | None = None) -> int:
-    """A random safe prime p = 2p'+1 of exactly `bits` bits.
+    """A random safe prime p = 2p'+1 of exactly `bits` bits, its two top bits set.
 
     Walks p' upwards from a random odd start in windows, sieving p' and 2p'+1 together by the
     small primes, then tests the survivors (Fermat base 2 first, then the full test).
@@ -256,7 +256,8 @@ def random_safe_prime(bits: int, randbits: RandBits = arith.DEFAULT_RANDBITS, pr
     window = 8192
     tried = 0
     while True:
-        half = arith.random_bits(bits - 1, randbits) | (1 << (bits - 2)) | 1
+        # The two top bits set, so that the product of two such primes has exactly twice the bits.
+        half = arith.random_bits(bits - 1, randbits) | (3 << (bits - 3)) | 1
         for _ in range(8):
             sieve = bytearray(b"\x01") * window  # index i stands for p' = half + 2i
             for prime in arith.SMALL_PRIMES:
