@@ -18,9 +18,9 @@ from nacl.public import PrivateKey
 from common.keyfiles import key32_read
 from events import models
 from events.providers import provider_problems
+from events.rules.config import rule_constants_problems
 from events.selectors import rule_configuration_from_models
 from events.services import rules_seed_if_empty
-from events.rules.config import rule_constants_problems
 from events.validation import rule_data_problems
 
 TEST_ISSUER_CLAIM = "jwt.test.coronacheck.nl"
