@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from devtools.reference.verifier import trust_list_from_public_keys, verify_hc1
 from devtools.testing.api_fixtures import negative_test, result, signer_behaviour, structural_icm, vaccination
+from devtools.testing.gate import signer_gate
 from signing.models import EventSubmission, IssuanceSession, UciAuditRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -278,16 +278,18 @@ async def test_domestic_failure_still_records_the_issued_eu_certificates(
     assert submission.downstream_errors == {"domestic": "downstream_bad_response"}
 
 
-async def test_signer_calls_run_concurrently(api, signers, registered_provider, blob, vaccination_results, now):
+async def test_signer_calls_run_concurrently(api, signers, registered_provider, blob, vaccination_results, now, settings):
     session = await prepare(api)
-    for system in ("eu", "domestic"):
-        signer_behaviour(signers, system, delay_ms=400)
-    started = time.perf_counter()
-    response = await credentials(api, session, [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=1))))])
-    elapsed = time.perf_counter() - started
-    assert response.status_code == 200
-    # Three signer calls of 400 ms each: sequential would take 1.2 s or more.
-    assert elapsed < 1.0
+    blobs = [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=1))))]
+    async with signer_gate(signers) as gate:
+        for name, url in gate.settings_for(signers).items():
+            setattr(settings, name, url)
+        # Two EU calls (the vaccination and the test) and the domestic issue: none is answered
+        # until all three wait at the gate at once, which calls made one by one never do.
+        gate.barrier(3)
+        response = await credentials(api, session, blobs)
+    assert response.status_code == 200, response.content
+    assert gate.most_waiting == 3 and gate.arrived == {"eu": 2, "domestic": 1}
 
 
 async def test_concurrent_requests_with_one_stoken_exactly_one_succeeds(
@@ -300,24 +302,28 @@ async def test_concurrent_requests_with_one_stoken_exactly_one_succeeds(
     assert statuses == [200] + [401] * 7
 
 
-async def test_a_slow_signer_does_not_block_health(api, signers, registered_provider, print_token, blob, vaccination_results):
-    signer_behaviour(signers, "eu", delay_ms=1500)
-    slow = asyncio.ensure_future(
-        api.post(
-            "/app/print/",
-            {"events": [blob(vaccination_results)]},
-            content_type="application/json",
-            headers={"Authorization": f"Token {print_token}"},
+async def test_a_slow_signer_does_not_block_health(
+    api, signers, registered_provider, print_token, blob, vaccination_results, settings
+):
+    async with signer_gate(signers) as gate:
+        for name, url in gate.settings_for(signers).items():
+            setattr(settings, name, url)
+        gate.hold()  # the signer calls of the print request wait until released
+        slow = asyncio.ensure_future(
+            api.post(
+                "/app/print/",
+                {"events": [blob(vaccination_results)]},
+                content_type="application/json",
+                headers={"Authorization": f"Token {print_token}"},
+            )
         )
-    )
-    await asyncio.sleep(0.2)
-    started = time.perf_counter()
-    health = await api.get("/health")
-    health_elapsed = time.perf_counter() - started
-    assert health.status_code == 200
-    assert not slow.done()
-    await slow
-    assert health_elapsed < 1.0
+        await asyncio.wait_for(gate.arrival.wait(), gate.deadline)
+        health = await asyncio.wait_for(api.get("/health"), gate.deadline)
+        assert health.status_code == 200
+        assert not slow.done()
+        gate.release()
+        printed = await slow
+    assert printed.status_code == 200, printed.content
 
 
 async def test_a_long_event_unique_is_recorded_in_the_audit_trail(api, signers, registered_provider, blob, now):

@@ -11,8 +11,7 @@ import time
 import httpx
 import pytest
 
-from devtools.testing.api_fixtures import signer_behaviour
-from devtools.testing.processes import signer_settings
+from devtools.testing.gate import signer_gate
 from devtools.testing.service import private_postgres, private_postgres_remove, start_service
 
 
@@ -40,35 +39,41 @@ async def until_recovered(client: httpx.AsyncClient, deadline_seconds: float = 2
 
 async def test_database_outage_is_503_and_the_service_recovers(private_database, signers):
     server, url = private_database
-    service = start_service(
-        {"DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "2", "HEALTH_CHECK_TIMEOUT": "3", **signer_settings(signers)}
-    )
-    try:
-        async with httpx.AsyncClient(base_url=service.url("http"), timeout=15) as client:
-            assert (await client.post("/app/prepare_issue/")).status_code == 200
-            assert database_health((await client.get("/health")).json()) is True
-
-            # The database goes away while a request waits for the (slow) domestic signer.
-            signer_behaviour(signers, "domestic", delay_ms=1500)
-            in_flight = asyncio.ensure_future(client.post("/app/prepare_issue/"))
-            await asyncio.sleep(0.3)
-            await asyncio.to_thread(server.stop)
-            response = await in_flight
-            assert response.status_code == 503, response.content
-            assert response.json() == {"detail": response.json()["detail"], "code": "storage_unavailable"}
-            signer_behaviour(signers, "domestic")
-
-            down = await client.post("/app/prepare_issue/")
-            assert down.status_code == 503 and down.json()["code"] == "storage_unavailable"
-            health = await client.get("/health")
-            assert health.status_code == 200 and database_health(health.json()) is False
-            assert health.json()["service_status"][0]["message"] == "Could not ping database."
-
-            await asyncio.to_thread(server.start)
-            recovered = await until_recovered(client)
-            assert recovered.status_code == 200, recovered.content
-            assert database_health((await client.get("/health")).json()) is True
-        assert service.process.poll() is None  # the same process, never restarted
-    finally:
-        assert service.stop() == 0
+    async with signer_gate(signers) as gate:
+        service = start_service(
+            {"DATABASE_URL": url, "DATABASE_CONNECT_TIMEOUT": "2", "HEALTH_CHECK_TIMEOUT": "3", **gate.settings_for(signers)}
+        )
+        try:
+            await database_outage_and_recovery(service, server, gate)
+            assert service.process.poll() is None  # the same process, never restarted
+        finally:
+            assert service.stop() == 0
     assert '"message": "database unavailable"' in service.log_text()  # logged with the exception class only
+
+
+async def database_outage_and_recovery(service, server, gate) -> None:
+    async with httpx.AsyncClient(base_url=service.url("http"), timeout=15) as client:
+        assert (await client.post("/app/prepare_issue/")).status_code == 200
+        assert database_health((await client.get("/health")).json()) is True
+
+        # The database goes away while a request waits for the domestic signer.
+        gate.hold()
+        gate.arrival.clear()
+        in_flight = asyncio.ensure_future(client.post("/app/prepare_issue/"))
+        await asyncio.wait_for(gate.arrival.wait(), gate.deadline)
+        await asyncio.to_thread(server.stop)
+        gate.release()
+        response = await in_flight
+        assert response.status_code == 503, response.content
+        assert response.json() == {"detail": response.json()["detail"], "code": "storage_unavailable"}
+
+        down = await client.post("/app/prepare_issue/")
+        assert down.status_code == 503 and down.json()["code"] == "storage_unavailable"
+        health = await client.get("/health")
+        assert health.status_code == 200 and database_health(health.json()) is False
+        assert health.json()["service_status"][0]["message"] == "Could not ping database."
+
+        await asyncio.to_thread(server.start)
+        recovered = await until_recovered(client)
+        assert recovered.status_code == 200, recovered.content
+        assert database_health((await client.get("/health")).json()) is True

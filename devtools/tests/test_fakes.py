@@ -6,10 +6,8 @@ import base64
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from devtools.fakes import (
     inge6_box,
     rvig_response,
 )
+from devtools.testing.processes import free_port, wait_for_port
 from events.accesstokens.inge6 import decrypt_bsn, verify_inge6_jwt
 from events.accesstokens.rvig import (
     RvigHolder,
@@ -84,24 +83,6 @@ def test_mint_inge6_jwt_command_prints_a_token():
     assert claims["exp"] - claims["iat"] == 300
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read()
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the fakes did not start")
-
-
 def test_run_fake_identity_services_serves_and_stops_on_sigterm():
     inge6_port, rvig_port = free_port(), free_port()
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="devtools.settings_test")
@@ -123,8 +104,8 @@ def test_run_fake_identity_services_serves_and_stops_on_sigterm():
         text=True,
     )
     try:
-        wait_until_listening(inge6_port, process)
-        wait_until_listening(rvig_port, process)
+        wait_for_port(inge6_port, process=process)
+        wait_for_port(rvig_port, process=process)
         token = dev_inge6_jwt("999995571", now=datetime.now(UTC))
         answer = httpx.post(f"http://127.0.0.1:{inge6_port}/bsn_attribute", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200
