@@ -39,14 +39,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(body, status=status, headers=headers)
 
 
-def error_json_response(exc: BaseException) -> JsonResponse:
-    status, body, headers = error_response_parts(exc)
-    response = JsonResponse(body, status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
 def not_found(request, exception=None) -> JsonResponse:
     return JsonResponse({"detail": "Not Found"}, status=404)
 

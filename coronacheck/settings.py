@@ -145,7 +145,7 @@ RVIG_CERT_FILENAME = secret_path(SECRETS_FOLDER, env_str("RVIG_CERT_FILENAME"))
 RVIG_USERNAME = env_str("RVIG_USERNAME")
 RVIG_PASSWORD = env_str("RVIG_PASSWORD")
 EVENT_DATA_PROVIDERS_FILENAME = secret_path(SECRETS_FOLDER, env_str("EVENT_DATA_PROVIDERS_FILENAME"))
-# Key for the pseudonym of the holder in submission records (this project; events/services.py).
+# Key for the pseudonym of the holder in submission records (this project; signing/services.py).
 SUBMISSION_PSEUDONYM_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("SUBMISSION_PSEUDONYM_KEY_FILE"))
 
 # --- 1.2 Other systems ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ the git-ignored `.dev/` folder; nothing here is used by a production deployment.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import shlex
 from pathlib import Path
@@ -82,7 +81,3 @@ def dev_print_token() -> str:
     path.write_text(key + "\n")
     path.chmod(0o600)
     return key
-
-
-def dev_summary(env: dict[str, str]) -> str:
-    return json.dumps({k: v for k, v in env.items() if k.endswith("_URL")}, indent=2)

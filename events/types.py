@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
 
-EventType = Literal["vaccination", "negativetest", "positivetest", "recovery"]
 EVENT_TYPES: tuple[str, ...] = ("vaccination", "negativetest", "positivetest", "recovery")
 
 # Marker year of holders upgraded from protocol 2.0 (events.md §5.2, rules-eu.md §2).

@@ -78,10 +78,6 @@ def _sessions_purge() -> int:
     return deleted
 
 
-async def sessions_purge() -> int:
-    return await run_db(_sessions_purge)
-
-
 def sessions_purge_sync() -> int:
     """Delete expired sessions (sync, for `manage.py purge_sessions`)."""
     return _sessions_purge()

@@ -1,4 +1,4 @@
-"""The per-client rate limit (coronacheck/ratelimit.py): pure helpers, the middleware in-process,
+"""The per-client rate limit (api/ratelimit.py): pure helpers, the middleware in-process,
 and the limit shared between this process and a uvicorn subprocess on the same database."""
 
 from __future__ import annotations

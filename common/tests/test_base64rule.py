@@ -1,4 +1,4 @@
-"""Tests for events/decoding/base64rule.py (events.md §1, base64 rule)."""
+"""Tests for common/base64rule.py (events.md §1, base64 rule)."""
 
 import base64
 import os

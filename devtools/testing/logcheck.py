@@ -21,7 +21,7 @@ import pytest
 
 from common.logging import JsonFormatter, RequestIdFilter
 
-# Personal data of the test fixtures (events/tests/conftest.py, events/tests/factories.py, the
+# Personal data of the test fixtures (devtools/testing/api_fixtures.py, events/tests/factories.py, the
 # RVIG and event samples of the shared reference data). Short or common words are left out.
 TEST_NAMES = (
     "Pieter",

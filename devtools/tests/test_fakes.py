@@ -1,4 +1,4 @@
-"""Tests of signing/accesstokens/fakes.py and its two management commands (development stand-ins)."""
+"""Tests of devtools/fakes.py and its two management commands (development stand-ins)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The session-wide log check (coronacheck/testing/logcheck.py) can fail: each rule on its own
+"""The session-wide log check (devtools/testing/logcheck.py) can fail: each rule on its own
 checker (never through the root logger, which would fail this session), and the plugin failing a
 small pytest session of its own."""
 

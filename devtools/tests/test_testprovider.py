@@ -1,4 +1,4 @@
-"""Tests for signing/testprovider.py: its signatures have the shape of events.md §2.1 and verify (§2.2)."""
+"""Tests for devtools/testprovider.py: its signatures have the shape of events.md §2.1 and verify (§2.2)."""
 
 import base64
 import hashlib

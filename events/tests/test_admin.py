@@ -1,4 +1,4 @@
-"""The staff admin of rules, rule data, providers and print tokens (signing/admin.py)."""
+"""The staff admin of rules, rule data, providers and print tokens (events/admin.py)."""
 
 from __future__ import annotations
 

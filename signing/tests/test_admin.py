@@ -1,4 +1,4 @@
-"""Read-only admin of submissions and the UCI audit trail (events/admin.py)."""
+"""Read-only admin of submissions and the UCI audit trail (signing/admin.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts (events/charts.py)."""
+"""Server-rendered SVG charts (signing/charts.py)."""
 
 from __future__ import annotations
 

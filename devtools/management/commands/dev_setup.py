@@ -1,4 +1,4 @@
-"""Prepare the development environment for `bin/run` (see coronacheck/devenv.py)."""
+"""Prepare the development environment for `bin/run` (see devtools/devenv.py)."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand

@@ -1,9 +1,11 @@
-"""`manage.py import_providers <file.json5>` (access-tokens.md §5)."""
+"""`manage.py import_providers [file.json5]` (access-tokens.md §5; the default file is the setting
+`EVENT_DATA_PROVIDERS_FILENAME`, settings.md §1)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from events.providers import ProviderImportError, providers_import
@@ -18,10 +20,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", help="path of the JSON5 provider file")
+        parser.add_argument(
+            "file", nargs="?", help="path of the JSON5 provider file (default: the EVENT_DATA_PROVIDERS_FILENAME setting)"
+        )
 
     def handle(self, *args, **options) -> None:
-        path = Path(options["file"])
+        chosen = options["file"] or settings.EVENT_DATA_PROVIDERS_FILENAME
+        if not chosen:
+            raise CommandError("name the provider file, or set EVENT_DATA_PROVIDERS_FILENAME")
+        path = Path(chosen)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

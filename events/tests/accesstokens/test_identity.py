@@ -1,4 +1,4 @@
-"""Tests of signing/accesstokens/identity.py against the reference vectors (access-tokens.md §2–§4)."""
+"""Tests of events/accesstokens/identity.py against the reference vectors (access-tokens.md §2–§4)."""
 
 from __future__ import annotations
 

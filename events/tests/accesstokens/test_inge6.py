@@ -1,4 +1,4 @@
-"""Tests of signing/accesstokens/inge6.py (signers.md §4 steps 1, 2 and 4)."""
+"""Tests of events/accesstokens/inge6.py (signers.md §4 steps 1, 2 and 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of signing/accesstokens/keys.py: read once per process, errors name the setting only."""
+"""Tests of events/accesstokens/keys.py: read once per process, errors name the setting only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of signing/accesstokens/rvig.py with every response of reference/rvig (signers.md §5)."""
+"""Tests of events/accesstokens/rvig.py with every response of reference/rvig (signers.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The whole access-token flow (signing/accesstokens/service.py) against the fake Inge-6 and the
+"""The whole access-token flow (events/accesstokens/service.py) against the fake Inge-6 and the
 fake RVIG over real loopback HTTP, with every error path (access-tokens.md §1, signers.md §4–§5)."""
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ async def test_connection_refused_is_unavailable(fakes, settings, target):
 
 async def test_logs_hold_no_personal_data_tokens_or_bodies(fakes, providers, caplog, settings):
     caplog.set_level(logging.DEBUG)
-    for name in ("signing", "coronacheck", "django", "aiohttp"):
+    for name in ("events", "common", "signing", "api", "coronacheck", "django", "aiohttp"):
         caplog.set_level(logging.DEBUG, logger=name)
     header = bearer()
     first, last, _ = FAKE_PERSONS[BSN]

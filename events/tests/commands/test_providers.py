@@ -10,12 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import CommandError, call_command
 
+from devtools.testing.reference import REFERENCE
 from devtools.testprovider import create_test_ca
 from events.models import Provider, ProviderCertificate
 
 pytestmark = pytest.mark.django_db
 
-REFERENCE_PROVIDERS = Path("/work/shared/reference/keys/upstream/vaccinationproviders.json5")
+REFERENCE_PROVIDERS = REFERENCE / "keys" / "upstream" / "vaccinationproviders.json5"
 SECRET = "735770c3112175051c99c3e2c3023ab7ed99f98c965c4e15a7c01da7370c5717"
 
 
@@ -102,3 +103,15 @@ def test_provider_certificate_refuses_unknown_provider_and_bad_instants(tmp_path
         call_command("provider_certificate", "NOPE", "--pem", str(pem))
     with pytest.raises(CommandError, match="ISO-8601"):
         call_command("provider_certificate", "NOPE", "--pem", str(pem), "--status", "retired", "--retired-at", "yesterday")
+
+
+def test_import_providers_reads_the_configured_file_by_default(tmp_path, pems, settings):
+    settings.EVENT_DATA_PROVIDERS_FILENAME = str(provider_file(tmp_path, pems[:1]))
+    call_command("import_providers", stdout=StringIO())
+    assert Provider.objects.get(identifier="ZZZ").certificates.count() == 1
+
+
+def test_import_providers_without_file_or_setting_says_what_to_do(settings):
+    settings.EVENT_DATA_PROVIDERS_FILENAME = ""
+    with pytest.raises(CommandError, match="EVENT_DATA_PROVIDERS_FILENAME"):
+        call_command("import_providers", stdout=StringIO())

@@ -1,21 +1,21 @@
-"""`manage.py load_rule_data` and `export_rule_data` (signing/ruledata.py)."""
+"""`manage.py load_rule_data` and `export_rule_data` (events/ruledata.py)."""
 
 from __future__ import annotations
 
 import json
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from devtools.testing.reference import REFERENCE
 from events.models import HpkCode, PartialDisclosureRule
 from events.ruledata import RULE_DATA_FILES, rule_data_current, rule_data_read_folder
 from events.seed import BUNDLED_RESOURCE_FOLDER, rule_data_from_folder
 from events.services import rules_seed_if_empty
 
 pytestmark = pytest.mark.django_db
-UPSTREAM = Path("/work/shared/reference/valuesets/upstream")
+UPSTREAM = REFERENCE / "valuesets" / "upstream"
 
 
 @pytest.fixture(autouse=True)
