@@ -21,7 +21,7 @@ from common import errors
 from events.accesstokens.service import access_tokens_issue
 from events.intake import validate_provider_result_document
 from signing.issuance import credentials_issue, issuance_prepare, print_proof_issue
-from signing.selectors import print_client_get
+from signing.services import print_client_authenticate
 
 
 def request_now() -> datetime:
@@ -220,7 +220,7 @@ class PrintProofApi(APIView):
     async def post(self, request: Request) -> Response:
         now = request_now()
         key = print_token_from_header(request.headers.get("Authorization"))
-        client = await print_client_get(key=key)
+        client = await print_client_authenticate(key=key)
         if client is None:
             raise errors.ServiceError(401, "authentication_failed", "Invalid token.")
         blobs = print_request_parse(body_json(request))

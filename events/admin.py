@@ -41,6 +41,7 @@ from events.rules.config import RULE_CONSTANTS, rule_constants_problems
 from events.services import (
     RULE_CONSTANT_FIELDS,
     RuleChangeError,
+    configuration_version_bump,
     rule_configuration_update,
     rule_history_baseline_ensure,
     rules_seed_if_empty,
@@ -62,7 +63,7 @@ class RulesPermissionMixin:
     """Changes need `events.change_rules`; viewing needs the model's view permission or that one."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or can_change_rules(request)  # type: ignore[misc]
+        return super().has_view_permission(request, obj) or can_change_rules(request)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return can_change_rules(request)
@@ -177,7 +178,25 @@ class RuleDataImportForm(forms.Form):
     )
 
 
-class RuleDataAdmin(RulesPermissionMixin, HistoryAdmin):
+class ConfigurationChangeMixin(admin.ModelAdmin):
+    """Each change made here (save with its inlines, delete, bulk delete) bumps the configuration
+    version once, so that every worker reloads its snapshot within `RULE_CACHE_SECONDS`
+    (settings.md §3). The rule constants' admin bumps through `rule_configuration_update`."""
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        configuration_version_bump()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        configuration_version_bump()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        configuration_version_bump()
+
+
+class RuleDataAdmin(ConfigurationChangeMixin, RulesPermissionMixin, HistoryAdmin):
     """Common parts of the four rule-data lists, with links to the upstream-file import/export."""
 
     change_list_template = "admin/events/rule_data_change_list.html"
@@ -443,7 +462,7 @@ class ProviderCertificateInline(admin.StackedInline):
 
 
 @admin.register(models.Provider)
-class ProviderAdmin(HistoryAdmin):
+class ProviderAdmin(ConfigurationChangeMixin, HistoryAdmin):
     form = ProviderForm
     inlines = [ProviderCertificateInline]
     list_display = ("identifier", "position", "tokens_enabled", "events_accepted", "certificate_summary", "updated_at")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from events import models
+from events.services import configuration_version_bump
 
 MATCH_MODES = ("pinned", "identity")
 STATUSES = ("active", "retired", "revoked")
@@ -239,6 +240,7 @@ def providers_import(text: str) -> tuple[int, int]:
         remaining = provider_problems(provider)
         if remaining:
             raise ProviderImportError(f"provider {identifier}: " + "; ".join(remaining))
+    configuration_version_bump()
     return len(entries), new_certificates
 
 
@@ -279,4 +281,5 @@ def provider_certificate_set(
         if cert.retired_at is None:
             raise ValueError("a retired entry needs --retired-at")
     cert.save()
+    configuration_version_bump()
     return cert

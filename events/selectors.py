@@ -92,9 +92,7 @@ def configuration_version_get() -> int:
 
 
 def _snapshot_load() -> ConfigSnapshot:
-    from events.services import rules_seed_if_empty
 
-    rules_seed_if_empty()  # the rule data is seeded first when the database has none (settings.md §2)
     version = configuration_version_get()
     return ConfigSnapshot(
         version=version,

@@ -22,6 +22,16 @@ from events.selectors import config_cache_clear
 PROVIDER = "ZZZ"
 
 
+@pytest.fixture(autouse=True)
+def config_snapshot_fresh():
+    """Each test starts with no cached configuration snapshot, as a new worker would: a test's
+    rolled-back transaction may have bumped the configuration version to the very number that
+    the next test's change commits."""
+    config_cache_clear()
+    yield
+    config_cache_clear()
+
+
 @pytest.fixture(scope="session")
 def reference_signers(tmp_path_factory):
     signers = start_reference_signers(key_folder=str(tmp_path_factory.mktemp("signer-keys")))

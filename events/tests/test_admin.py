@@ -20,7 +20,7 @@ from django.urls import reverse
 from devtools.testprovider import create_test_ca
 from events import models
 from events.ruledata import rule_data_current, rule_data_parse_files
-from events.selectors import config_snapshot_get_sync
+from events.selectors import config_snapshot_get_sync, configuration_version_get
 from events.services import RULE_CONSTANT_FIELDS, rule_configuration_update, rules_seed_if_empty
 from signing.models import PrintToken
 from signing.services import print_token_hash
@@ -441,3 +441,28 @@ def test_print_tokens_are_revoked_by_action(client, superuser):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get(f"/admin/signing/printtoken/{token.pk}/delete/").status_code == 403
+
+
+# --- the configuration version moves exactly once per change (settings.md §3) ---------------------
+
+
+def test_adding_a_provider_with_a_certificate_bumps_the_version_once(client, superuser, certificates):
+    before = configuration_version_get()
+    response = client.post("/admin/events/provider/add/", provider_form(certificates=[cert_form(certificates["leaf"])]))
+    assert response.status_code == 302
+    assert configuration_version_get() == before + 1
+
+
+def test_changing_a_rule_constant_in_the_admin_bumps_the_version_once(client, editor):
+    before = configuration_version_get()
+    assert client.post(CHANGE_URL, rule_form_data(domestic_maximum_issuance_days=14)).status_code == 302
+    assert configuration_version_get() == before + 1
+
+
+def test_deleting_rule_data_in_bulk_bumps_the_version_once(client, editor):
+    before = configuration_version_get()
+    codes = list(models.HpkCode.objects.values_list("pk", flat=True)[:3])
+    response = client.post("/admin/events/hpkcode/", {"action": "delete_selected", "_selected_action": codes, "post": "yes"})
+    assert response.status_code == 302
+    assert not models.HpkCode.objects.filter(pk__in=codes).exists()
+    assert configuration_version_get() == before + 1
