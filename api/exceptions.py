@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -39,9 +39,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(body, status=status, headers=headers)
 
 
-def not_found(request, exception=None) -> JsonResponse:
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Not Found"}, status=404)
 
 
-def server_error(request) -> JsonResponse:
+def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(errors.internal_error().body(), status=500)

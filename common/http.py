@@ -20,7 +20,7 @@ import ssl
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -34,6 +34,7 @@ from common.jsonutil import dumps_bytes
 logger = logging.getLogger(__name__)
 
 SYSTEMS = ("domestic", "eu", "inge6", "rvig")
+E = TypeVar("E", bound=Exception)
 
 
 # Per-request timings of downstream calls, in milliseconds (for the submission record).
@@ -81,7 +82,10 @@ class _Transport(AiohttpTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         headers = request.headers
-        request.headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw)
+        # The transport only iterates the headers; a CIMultiDict keeps the names as httpx built them.
+        request.headers = CIMultiDict(  # type: ignore[assignment]
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw
+        )
         try:
             return await super().handle_async_request(request)
         finally:
@@ -171,7 +175,7 @@ def _record_timing(system: str, started: float) -> float:
     return elapsed
 
 
-def _failed(system: str, error: Exception) -> Exception:
+def _failed(system: str, error: E) -> E:
     """Note which downstream failed, and how, in the request's record; returns `error`."""
     record = downstream_record.get()
     if record is not None:

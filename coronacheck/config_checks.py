@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from django.conf import settings
 from nacl.public import PrivateKey
 
@@ -49,7 +50,7 @@ class ConfigProblems(Exception):
         self.problems = problems
 
 
-def _spki_fingerprint(public_key) -> str:
+def _spki_fingerprint(public_key: PublicKeyTypes) -> str:
     return hashlib.sha256(
         public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     ).hexdigest()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -48,6 +48,9 @@ from events.services import (
 )
 from events.validation import allowlist_letters_problem
 
+if TYPE_CHECKING:  # the stubs' name for a fieldsets value
+    from django.contrib.admin.options import _FieldsetSpec
+
 CHANGE_RULES_PERMISSION = "events.change_rules"
 
 admin.site.site_header = "CoronaCheck signing service"
@@ -59,7 +62,7 @@ def can_change_rules(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff and request.user.has_perm(CHANGE_RULES_PERMISSION)
 
 
-class RulesPermissionMixin:
+class RulesPermissionMixin(admin.ModelAdmin):
     """Changes need `events.change_rules`; viewing needs the model's view permission or that one."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -98,7 +101,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 # --- Rule constants and signer switches (settings.md §1.4) --------------------------------------------
 
 
-def rule_constant_fieldsets() -> tuple[tuple[str, dict[str, tuple[str, ...]]], ...]:
+def rule_constant_fieldsets() -> _FieldsetSpec:
     """The admin's fieldsets: the constants grouped as their definitions say, in their order."""
     groups: dict[str, list[str]] = {}
     for rule in RULE_CONSTANTS:
@@ -121,7 +124,8 @@ class RuleConfigurationForm(forms.ModelForm):
                 self.fields[rule.name].help_text = f"{rule.setting_name} · {rule.help_text}"
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = {name: getattr(self.instance, name) for name in RULE_CONSTANT_FIELDS}
         values.update({name: cleaned[name] for name in RULE_CONSTANT_FIELDS if name in cleaned})
         for name, problem in rule_constants_problems(values).items():
@@ -172,7 +176,7 @@ class MultipleFileField(forms.FileField):
 
 
 class RuleDataImportForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # the form metaclass moves fields to base_fields
         widget=MultipleFileInput(),
         help_text="One or more of: " + ", ".join(RULE_DATA_FILES) + ". Lists without a file are kept.",
     )
@@ -295,7 +299,8 @@ class PartialDisclosureRuleForm(forms.ModelForm):
         fields = ["initials", "letters"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "initials" in cleaned:
             problem = allowlist_letters_problem(cleaned["initials"], cleaned.get("letters", ""))
             if problem:
@@ -367,7 +372,8 @@ class ProviderForm(forms.ModelForm):
         return self._write_only("bsn_private_key")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         data = {name: cleaned.get(name) for name in self.Meta.fields}
         for name, problem in provider_fields_problems(data).items():
             if name in self.fields and name not in self.errors and cleaned.get(name) is not None:
@@ -390,7 +396,8 @@ class ProviderCertificateForm(forms.ModelForm):
         widgets = {"pem": forms.Textarea(attrs={"rows": 6, "cols": 70, "spellcheck": "false"})}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         pem, match, status = cleaned.get("pem"), cleaned.get("match"), cleaned.get("status")
         original = self.instance if self.instance.pk else None
         if pem and match:

@@ -187,7 +187,8 @@ def providers_parse(text: str) -> list[ProviderEntry]:
             raise ProviderImportError(f"{where}: must be an object")
         if isinstance(item.get("identifier"), str):
             where = f"entry {index} ({item['identifier']})"
-        crypto = item.get("bsn_cryptography") if isinstance(item.get("bsn_cryptography"), dict) else {}
+        given = item.get("bsn_cryptography")
+        crypto: dict[str, Any] = given if isinstance(given, dict) else {}
         fields = {
             "identifier": item.get("identifier"),
             "position": item.get("position"),

@@ -112,7 +112,7 @@ class ProcessPrimePool:
         self.depletions = 0
         self.synchronous_takes = 0
         self._lock = threading.Lock()
-        context = multiprocessing.get_context(start_method)
+        context: Any = multiprocessing.get_context(start_method)
         self._queue: Any = context.Queue(maxsize=size)
         self._processes = [
             context.Process(

@@ -76,8 +76,9 @@ class OutcomeFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         ranges = {"ok": (200, 299), "client": (400, 499), "server": (500, 599)}
-        if self.value() in ranges:
-            low, high = ranges[self.value()]
+        chosen = self.value()
+        if chosen in ranges:
+            low, high = ranges[chosen]
             return queryset.filter(status__gte=low, status__lte=high)
         return queryset
 
@@ -150,13 +151,13 @@ class PrintTokenAdmin(admin.ModelAdmin):
     def is_active(self, obj: PrintToken) -> bool:
         return obj.revoked_at is None
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["client_name"]
-        return ["client_name", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+            return ("client_name",)
+        return ("client_name", "key_prefix", "created_at", "last_used_at", "revoked_at")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [] if obj is None else self.get_fields(request, obj)
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return () if obj is None else self.get_fields(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead, so that the record of the token stays

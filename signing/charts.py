@@ -4,7 +4,7 @@ bars. Pure functions from numbers to SVG text; every label is escaped."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ("#417690", "#e08a2c", "#5a9e4b", "#b5485d", "#7b6bb0", "#8c8c8c")
@@ -72,7 +72,7 @@ def _legend(names: Sequence[str], *, width: int, colours: Sequence[str] = PALETT
 def stacked_bar_chart(
     title: str,
     labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     *,
     unit: str = "",
     colours: Sequence[str] = PALETTE,
@@ -103,7 +103,7 @@ def stacked_bar_chart(
     return _frame(title, body)
 
 
-def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, unit: str = "") -> str:
+def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, unit: str = "") -> str:
     """One line per series over the labels; missing values (None) break the line."""
     values = [v for line in series.values() for v in line if v is not None]
     maximum = nice_maximum(max(values, default=0))

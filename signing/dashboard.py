@@ -6,6 +6,7 @@ Served at `/admin/dashboard/` behind the admin login (staff only) and linked fro
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -99,7 +100,7 @@ def dashboard_data(*, today: date, days: int) -> DashboardData:
     aliases = {f"c{i}": agg for i, agg in enumerate(certificate_kinds.values())}
     aliases |= {f"e{i}": agg for i, agg in enumerate(event_kinds.values())}
     aliases |= {f"r{i}": agg for i, agg in enumerate(request_kinds.values())}
-    rows = window.order_by().annotate(day=TruncDate("created_at")).values("day").annotate(**aliases)
+    rows: Iterable[Mapping[str, Any]] = window.order_by().annotate(day=TruncDate("created_at")).values("day").annotate(**aliases)
     data.certificates = {name: [0.0] * days for name in certificate_kinds}
     data.events = {name: [0.0] * days for name in event_kinds}
     data.requests = {name: [0.0] * days for name in request_kinds}
@@ -113,7 +114,7 @@ def dashboard_data(*, today: date, days: int) -> DashboardData:
 
     data.latency = {name: [None] * days for name, _ in PERCENTILES}
     if connection.vendor == "postgresql":
-        latency_rows = (
+        latency_rows: Iterable[Mapping[str, Any]] = (
             window.order_by()
             .annotate(day=TruncDate("created_at"))
             .values("day")

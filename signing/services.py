@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -136,8 +136,9 @@ def _insert_statement(model: type[models.Model], values: dict[str, Any]) -> tupl
     """One `INSERT` of `values` (field name → value) into `model`'s table, with the ORM's own
     value preparation, for the hot path where the ORM's per-object machinery is too costly."""
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in values]
-    columns = ", ".join(quote(field.column) for field in fields)
+    concrete = {field.name: field for field in model._meta.concrete_fields}
+    fields = [concrete[name] for name in values]
+    columns = ", ".join(quote(cast(str, field.column)) for field in fields)  # concrete fields have a column
     placeholders = ", ".join(["%s"] * len(fields))
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", params

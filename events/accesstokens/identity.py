@@ -24,9 +24,12 @@ _JWT_HEADER = b'{"typ":"JWT","alg":"RS256"}'
 class HolderNameAndBirthDate(Protocol):
     """What the identity hash needs of a holder: RVIG values verbatim, birth date `YYYY-MM-DD` (XX allowed)."""
 
-    first_name: str
-    last_name: str
-    birth_date: str
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def birth_date(self) -> str: ...
 
 
 class TokenProvider(Protocol):

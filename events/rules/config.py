@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 T = TypeVar("T")
 
@@ -257,7 +257,7 @@ RULE_CONSTANT_NAMES: tuple[str, ...] = tuple(c.name for c in RULE_CONSTANTS)
 # --- Validation (settings.md §2): problems, keyed by field name; never raises ------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from events.rules.config import RuleConfig
@@ -171,7 +172,7 @@ def apply_completion_statements(events: list[Event]) -> list[Event]:
 
 def within_deduplication_margin(kept: Event, other: Event, config: RuleConfig) -> bool:
     """Whole-day part (floored, `timedelta.days`) of the date difference is within the margin."""
-    difference = event_date(other) - event_date(kept)  # type: ignore[operator]
+    difference = event_date(other) - event_date(kept)
     return abs(difference.days) <= config.deduplication_margin
 
 
@@ -310,7 +311,7 @@ def recent_negative_tests(tests: list[Event], config: RuleConfig, now: datetime)
     oldest = now - timedelta(hours=config.domestic_nl_expiry_hours_negative_test)
     result = []
     for event in tests:
-        sample_date: datetime = event.payload.sample_date  # type: ignore[assignment]
+        sample_date = cast(NegativeTest, event.payload).sample_date  # the caller passes negative tests only
         if sample_date.date() > today_for_datetime(now, sample_date):
             logger.warning("negative test dropped: sample date in the future")
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from coronacheck.config_checks import config_problems, config_warnings
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "when there is a problem; warnings alone do not fail."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         problems = config_problems()
         warnings = config_warnings()
         for warning in warnings:

@@ -9,11 +9,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.health import rvig_healthy
 from common import errors
@@ -105,10 +106,10 @@ class Command(BaseCommand):
         "status 1 if any check fails."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--timeout", type=float, default=3.0, help="seconds per check (default 3)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["timeout"] <= 0:
             raise CommandError("--timeout must be positive")
         results = asyncio.run(signers_check(options["timeout"]))

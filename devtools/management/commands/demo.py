@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coronacheck import devenv
 from devtools.reference.domestic_signer import structural_issue_commitment_message
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         "/app/prepare_issue/ + /app/credentials/ flow of a running service, and write the QR codes as PNG."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
         parser.add_argument("--out", default=".dev/demo", help="folder for the QR PNG files")
 

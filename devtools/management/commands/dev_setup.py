@@ -1,7 +1,7 @@
 """Prepare the development environment for `bin/run` (see devtools/devenv.py)."""
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from coronacheck import devenv
 
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         "database, register the dev test provider and a print token, and write .dev/env for bin/run."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args, host: str, **options):

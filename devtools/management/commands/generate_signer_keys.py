@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from devtools.reference.keys import (
     generate_signer_keys,
@@ -19,10 +20,10 @@ class Command(BaseCommand):
         "key folder (default: $EU_SIGNER_KEY_FOLDER or .dev/signer-keys/). Existing keys are kept."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key-folder", default=None)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         folder = key_folder_from_environment(options["key_folder"])
         created = generate_signer_keys(folder, now=datetime.now(UTC))
         for usage, key in load_signer_keys(folder).items():

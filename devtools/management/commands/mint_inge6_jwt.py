@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from devtools.fakes import dev_inge6_jwt
 
@@ -12,7 +12,7 @@ from devtools.fakes import dev_inge6_jwt
 class Command(BaseCommand):
     help = "Print an Inge-6-style JWT signed with the development key, for trying /app/access_tokens/ by hand."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bsn", required=True, help="A fictional test BSN known to the fake RVIG.")
         parser.add_argument("--minutes", type=int, default=60, help="Lifetime of the token.")
 

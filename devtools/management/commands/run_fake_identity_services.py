@@ -6,7 +6,7 @@ import asyncio
 import signal
 
 from aiohttp import web
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from devtools.fakes import FakeControls, inge6_app_from_settings, rvig_app
 
@@ -38,7 +38,7 @@ async def serve(host: str, inge6_port: int, rvig_port: int, ready: asyncio.Event
 class Command(BaseCommand):
     help = "Run a fake Inge-6 and a fake RVIG for development (never in production)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--inge6-port", type=int, default=4003)
         parser.add_argument("--rvig-port", type=int, default=4004)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from devtools.reference.server import add_signer_arguments, options_from_arguments, run
 
@@ -13,10 +15,10 @@ class Command(BaseCommand):
         "stand-in that does NOT produce cryptographically valid Idemix credentials."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         add_signer_arguments(parser)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         def announce(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from events.ruledata import rule_data_current, rule_data_files
@@ -17,11 +18,11 @@ class Command(BaseCommand):
         "--force. The HPK file has one entry per code (lot details are not kept)."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder", help="target folder")
         parser.add_argument("--force", action="store_true", help="overwrite existing files")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         folder = Path(options["folder"])
         files = rule_data_files(rule_data_current(), export_date=timezone.now().date())
         existing = [name for name in files if (folder / name).exists()]

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events.providers import ProviderImportError, providers_import
 
@@ -19,12 +20,12 @@ class Command(BaseCommand):
         "certificate entries keep their status. On any invalid entry nothing is imported."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "file", nargs="?", help="path of the JSON5 provider file (default: the EVENT_DATA_PROVIDERS_FILENAME setting)"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         chosen = options["file"] or settings.EVENT_DATA_PROVIDERS_FILENAME
         if not chosen:
             raise CommandError("name the provider file, or set EVENT_DATA_PROVIDERS_FILENAME")

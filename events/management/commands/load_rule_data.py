@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events.ruledata import RULE_DATA_FILES, RuleDataError, rule_data_read_folder, rule_data_replace
 
@@ -17,13 +19,13 @@ class Command(BaseCommand):
         "replacement is one transaction and appears row by row in the change history."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder", help="folder holding the six files")
         parser.add_argument(
             "--hpk-file", default=None, help="name of the HPK mapping file (default: the HPK_MAPPING_FILE setting)"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         hpk_file = options["hpk_file"] or settings.HPK_MAPPING_FILE
         try:
             self.stdout.write(f"reading and validating {options['folder']} …")

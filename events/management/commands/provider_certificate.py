@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from events import models
@@ -28,14 +29,14 @@ class Command(BaseCommand):
         "--retired-at 2024-05-01T00:00:00Z"
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("identifier", help="provider identifier (case-sensitive)")
         parser.add_argument("--pem", required=True, help="file with the PEM certificate")
         parser.add_argument("--match", choices=MATCH_MODES, help="pinned (byte-equal) or identity (CN + AKI)")
         parser.add_argument("--status", choices=STATUSES, help="active, retired or revoked")
         parser.add_argument("--retired-at", help="retirement instant (ISO-8601) for --status retired")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             pem = Path(options["pem"]).read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:

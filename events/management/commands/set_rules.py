@@ -6,7 +6,7 @@ import getpass
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events.models import RuleConfiguration
 from events.services import RULE_CONSTANT_FIELDS, RuleChangeError, rule_configuration_update, rules_reset, rules_seed_if_empty
@@ -57,11 +57,11 @@ class Command(BaseCommand):
         "up within RULE_CACHE_SECONDS."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("assignments", nargs="*", metavar="NAME=VALUE")
         parser.add_argument("--reset", action="store_true", help="restore the production defaults and rule data")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
 
         if options["reset"]:
             if options["assignments"]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signing.services import print_token_create
 
@@ -14,10 +16,10 @@ class Command(BaseCommand):
         "it as 'Authorization: Token <key>'. Revoke with revoke_print_token or in the admin."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("client", help="name of the print-portal client, e.g. 'print portal production'")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             token, key = print_token_create(client_name=options["client"])
         except ValueError as exc:

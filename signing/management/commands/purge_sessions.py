@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from signing.services import sessions_purge_sync
@@ -14,6 +16,6 @@ class Command(BaseCommand):
         "every few minutes from cron."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         deleted = sessions_purge_sync()
         self.stdout.write(f"deleted {deleted} expired session(s)")

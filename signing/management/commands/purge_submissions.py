@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from signing.services import submissions_purge_batch
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         "trail is never deleted by this command."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than",
             type=int,
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="records per transaction (default 5000)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         days = options["older_than"] if options["older_than"] is not None else settings.SUBMISSION_RETENTION_DAYS
         if days < 1:
             raise CommandError("--older-than must be at least 1 day")

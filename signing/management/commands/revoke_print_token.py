@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signing.models import PrintToken
 from signing.services import print_token_revoke
@@ -15,12 +17,12 @@ class Command(BaseCommand):
         "every active token of a client. A revoked token stops working within seconds and cannot be re-activated."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--prefix", help="the first 8 characters of the token")
         target.add_argument("--client", help="revoke every active token of this client")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         active = PrintToken.objects.filter(revoked_at__isnull=True)
         if options["client"]:
             tokens = list(active.filter(client_name=options["client"]))

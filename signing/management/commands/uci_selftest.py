@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -49,7 +51,7 @@ class Command(BaseCommand):
         "Exits with status 1 on any failure."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not uci_is_valid(KNOWN_VALID) or uci_is_valid(KNOWN_INVALID):
             raise CommandError("the check-character algorithm fails the reference vectors of rules-eu.md §9.2")
         self.stdout.write("reference vectors: ok")
