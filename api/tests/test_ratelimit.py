@@ -7,9 +7,9 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
-from django.test import AsyncClient
 
 from api.ratelimit import client_address, client_key, rate_limited_path, window_at
+from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.service import database_url, start_service
 
 
@@ -51,18 +51,7 @@ def test_only_the_public_api_is_limited(path, limited):
     assert rate_limited_path(path) is limited
 
 
-class ClientAt(AsyncClient):
-    """Django's async test client with another peer address (REMOTE_ADDR)."""
-
-    def __init__(self, address: str) -> None:
-        super().__init__()
-        self.address = address
-
-    def _base_scope(self, **request):
-        return {**super()._base_scope(**request), "client": [self.address, 0]}
-
-
-async def post_v2(client: AsyncClient):
+async def post_v2(client: AsgiTestClient):
     return await client.post("/documentation/V2Event/", {}, content_type="application/json")
 
 
@@ -70,7 +59,7 @@ async def post_v2(client: AsyncClient):
 async def test_over_the_limit_is_429_with_retry_after(settings):
     settings.RATE_LIMIT_REQUESTS = 3
     settings.RATE_LIMIT_WINDOW_SECONDS = 3600
-    client = ClientAt("203.0.113.5")
+    client = AsgiTestClient(client_address="203.0.113.5")
     statuses = [(await post_v2(client)).status_code for _ in range(3)]
     assert statuses == [422, 422, 422]
     limited = await post_v2(client)
@@ -79,7 +68,7 @@ async def test_over_the_limit_is_429_with_retry_after(settings):
     assert 1 <= int(limited["Retry-After"]) <= 3600
     assert limited["X-Request-Id"]
     # Other clients and the unlimited paths are not affected.
-    assert (await post_v2(ClientAt("203.0.113.6"))).status_code == 422
+    assert (await post_v2(AsgiTestClient(client_address="203.0.113.6"))).status_code == 422
     assert (await client.get("/health")).status_code == 200
     assert (await client.get("/openapi.json")).status_code == 200
 
@@ -93,7 +82,7 @@ async def test_over_the_limit_is_429_with_retry_after(settings):
 @pytest.mark.django_db(transaction=True)
 async def test_zero_disables_the_limit(settings):
     settings.RATE_LIMIT_REQUESTS = 0
-    client = ClientAt("203.0.113.9")
+    client = AsgiTestClient(client_address="203.0.113.9")
     assert [(await post_v2(client)).status_code for _ in range(5)] == [422] * 5
 
     from api.models import RateLimitCounter
@@ -109,7 +98,7 @@ async def test_old_windows_are_purged(settings, monkeypatch):
     settings.RATE_LIMIT_REQUESTS = 100
     await sync_to_async(RateLimitCounter.objects.create)(client="old", window_start=0, count=5)
     monkeypatch.setattr(ratelimit, "PURGE_PROBABILITY", 1.0)
-    await post_v2(ClientAt("203.0.113.10"))
+    await post_v2(AsgiTestClient(client_address="203.0.113.10"))
     assert not await sync_to_async(RateLimitCounter.objects.filter(client="old").exists)()
 
 
@@ -126,7 +115,7 @@ async def test_the_limit_holds_across_processes(settings):
         }
     )
     try:
-        local = AsyncClient()  # 127.0.0.1, like the subprocess's peer address
+        local = AsgiTestClient()  # 127.0.0.1, like the subprocess's peer address
         url = service.url("http", "/documentation/V2Event/")
         async with httpx.AsyncClient(timeout=10) as remote:
             statuses = [

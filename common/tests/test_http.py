@@ -7,7 +7,9 @@ import aiohttp
 import httpx
 import pytest
 
-from common.http import NOTHING_SENT, TIMEOUT, UNAVAILABLE, failure_kind, map_transport_error
+from common.errors import ServiceError
+from common.http import NOTHING_SENT, TIMEOUT, UNAVAILABLE, clients_close, downstream_post, failure_kind, map_transport_error
+from devtools.testing.asgi_client import AsgiTestClient
 
 
 def mapped(cause: Exception, as_: type[httpx.HTTPError]) -> httpx.HTTPError:
@@ -59,8 +61,6 @@ async def not_http_server():
 
 
 async def test_an_answer_that_is_not_http_is_503(not_http_server):
-    from common.errors import ServiceError
-    from common.http import clients_close, downstream_post
 
     try:
         with pytest.raises(ServiceError) as raised:
@@ -72,13 +72,9 @@ async def test_an_answer_that_is_not_http_is_503(not_http_server):
 
 @pytest.mark.django_db(transaction=True)
 async def test_health_stays_200_when_rvig_answers_garbage(not_http_server, settings):
-    from django.test import AsyncClient
-
-    from common.http import clients_close
-
     settings.RVIG_URL = not_http_server + "gba-v/online/lo3services/adhoc"
     try:
-        response = await AsyncClient().get("/health")
+        response = await AsgiTestClient().get("/health")
     finally:
         await clients_close()
     assert response.status_code == 200

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
-from django.test import AsyncClient
 
+from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.processes import BASE_DIR
 
 PRODUCTION_ENV = {
@@ -60,11 +60,11 @@ def test_check_deploy_fails_on_a_debug_configuration():
 
 
 async def test_api_responses_carry_the_security_headers():
-    response = await AsyncClient().post("/app/credentials/", b"{", content_type="application/json")
+    response = await AsgiTestClient().post("/app/credentials/", b"{", content_type="application/json")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
-    secure = await AsyncClient().get("/openapi.json", secure=True)
+    secure = await AsgiTestClient().get("/openapi.json", secure=True)
     assert "max-age=31536000" in secure["Strict-Transport-Security"]
 
 
@@ -92,7 +92,7 @@ def key_material() -> dict[str, list[str]]:
 @pytest.mark.django_db(transaction=True)
 async def test_no_key_material_in_documents_or_error_bodies(settings):
     settings.REQUEST_MAX_BYTES = 2000
-    client = AsyncClient()
+    client = AsgiTestClient()
     responses = [
         await client.get("/openapi.json"),
         await client.get("/health"),

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from django.test import AsyncClient
 from nacl.public import PrivateKey
 
 from common.http import clients_close
 from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: F401
+from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.processes import signer_settings, start_reference_signers
 from devtools.testprovider import create_test_ca, make_blob
 from events.selectors import config_cache_clear
@@ -102,7 +102,10 @@ def print_token(db):
 
 @pytest.fixture
 async def api():
-    yield AsyncClient()
+    """A client whose requests go through the production ASGI application."""
+    client = AsgiTestClient()
+    yield client
+    await client.aclose()
     await clients_close()
 
 
