@@ -17,7 +17,10 @@ from devtools.reference.domestic_signer import structural_issue_commitment_messa
 from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.processes import signer_settings, start_reference_signers
 from devtools.testprovider import create_test_ca, make_blob
+from events.models import Provider, ProviderCertificate
+from events.providers import certificate_facts
 from events.selectors import config_cache_clear
+from signing.services import print_token_create
 
 PROVIDER = "ZZZ"
 
@@ -67,8 +70,6 @@ def signers(reference_signers, settings):
 
 @pytest.fixture
 def registered_provider(db, provider_signer):
-    from events.models import Provider, ProviderCertificate
-    from events.providers import certificate_facts
 
     key = PrivateKey.generate()
     provider = Provider.objects.create(
@@ -94,7 +95,6 @@ def registered_provider(db, provider_signer):
 
 @pytest.fixture
 def print_token(db):
-    from signing.services import print_token_create
 
     _, key = print_token_create(client_name="test print portal")
     return key
