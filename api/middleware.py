@@ -86,10 +86,11 @@ class ApiMiddleware(AsyncMiddleware):
         return await self.get_response(request)
 
 
-# Sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
+# Static files, sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
 # leaves them out (API views are CSRF-exempt and use neither sessions nor users).
 ADMIN_ONLY_MIDDLEWARE = frozenset(
     {
+        "servestatic.middleware.ServeStaticMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -24,6 +24,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 TEST_SETTINGS = False
 
 INSTALLED_APPS = [
+    # Static files are served by servestatic's middleware, under runserver too.
+    "servestatic.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "api.middleware.ApiMiddleware",
     "api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,8 +101,25 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+
+# --- Static files (the admin's CSS and JavaScript, the API docs UI) ------------------------------
+# servestatic serves them from the ASGI application itself (ServeStaticMiddleware). In production
+# (`STATIC_MANIFEST`, on unless DEBUG) `manage.py collectstatic` copies them to STATIC_ROOT with
+# content hashes in their names (cached for a year) and gzip copies; without the manifest
+# (development, tests) they are served straight from the apps' folders, no collectstatic needed.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".dev" / "static"
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / ".dev" / "static"))
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+SERVESTATIC_USE_FINDERS = not STATIC_MANIFEST
+SERVESTATIC_AUTOREFRESH = DEBUG
 
 # --- Security headers (checked by `manage.py check --deploy`) -------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
