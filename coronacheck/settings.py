@@ -1,9 +1,11 @@
 """Settings of the signing service, read from the environment (settings.md).
 
-Embedded defaults run the service on SQLite; `DATABASE_URL` selects PostgreSQL. Secrets and key
-files are never defaulted here: `bin/run` creates development ones in `.dev/` and exports their
-paths; production deployments set them explicitly. Start-up validation is in
-`coronacheck.config_checks` (settings.md §2).
+Embedded defaults run the service on SQLite; `DATABASE_URL` selects PostgreSQL. Development
+mode is `DEBUG`: `manage.py` defaults it to true (a fresh clone's `migrate`, `runserver`,
+`createsuperuser` just work), the ASGI application to false. Only in development mode are
+unset secrets and downstream URLs defaulted, to generated ones in `.dev/`
+(`common.devdefaults`); production deployments set `DEBUG=false` and every secret explicitly.
+Start-up validation is in `coronacheck.config_checks` (settings.md §2).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from pathlib import Path
 
 import dj_database_url
 
+from common.devdefaults import apply_development_defaults
 from common.envtools import env_bool, env_float, env_int, env_list, env_str, secret_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Django core -------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
+# Unset secrets and downstream URLs get generated development values, in development mode only.
+DEVELOPMENT_DEFAULTS = apply_development_defaults(BASE_DIR / ".dev") if DEBUG else []
 SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 # True only in the test settings module; mock modes need it or DEBUG (settings.md §2).
@@ -88,13 +93,12 @@ if DATABASE_URL:
         _db["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
     DATABASES = {"default": _db}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / ".dev" / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
-        }
-    }
+    SQLITE_PATH = env_str("SQLITE_PATH", str(BASE_DIR / ".dev" / "db.sqlite3"))
+    try:  # a fresh clone has no .dev/ yet
+        Path(SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # reported by the first query, with the path
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "OPTIONS": {"timeout": 20}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from coronacheck.config_checks import config_problems, config_warnings
@@ -14,7 +15,10 @@ class Command(BaseCommand):
         "when there is a problem; warnings alone do not fail."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
+        if settings.DEVELOPMENT_DEFAULTS:
+            names = ", ".join(settings.DEVELOPMENT_DEFAULTS)
+            self.stdout.write(self.style.WARNING(f"development mode (DEBUG): generated development values in .dev/ for {names}"))
         problems = config_problems()
         warnings = config_warnings()
         for warning in warnings:
