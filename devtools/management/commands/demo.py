@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from django.core.management.base import BaseCommand, CommandError
 
-from coronacheck import devenv
+from devtools import devenv
 from devtools.reference.domestic_signer import structural_issue_commitment_message
 from devtools.reference.qr import credential_png
 from devtools.testprovider import ensure_dev_test_provider, make_blob
