@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs UIs' assets, served locally (no CDN)
     "simple_history",
     "events",
     "signing",
@@ -151,9 +152,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoronaCheck business rules signing service",
-    "DESCRIPTION": "Turns provider-signed events into domestic and EU COVID certificates.",
+    "DESCRIPTION": (
+        "Turns vaccination, test and recovery results that health providers signed into COVID "
+        "certificates: a domestic green card for the CoronaCheck app and EU Digital COVID Certificates, "
+        "for the app and for the print portal.\n\n"
+        "Errors are JSON. Bodies the app already knows keep their historical shape (`detail` as a list); "
+        'all others are `{"detail": "<text>", "code": "<stable code>"}`, with `loc` when one '
+        "input value is at fault. Rely on `code`, not on the text."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags with descriptions and the security schemes: api.openapi.postprocess.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.openapi.postprocess"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- 1.1 Secrets and key material --------------------------------------------------------------
@@ -207,7 +220,8 @@ RULE_CACHE_SECONDS = env_float("RULE_CACHE_SECONDS", 2.0)
 
 # --- 1.5 Sessions, API, modes --------------------------------------------------------------------
 EXPIRATION_TIME_IN_SECONDS = env_int("EXPIRATION_TIME_IN_SECONDS", 60)
-API_DOCS_UI_ENABLED = env_bool("API_DOCS_UI_ENABLED", False)
+# The interactive docs (/docs Swagger UI, /redoc): on by default in development only.
+API_DOCS_UI_ENABLED = env_bool("API_DOCS_UI_ENABLED", DEBUG)
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1048576)
 REQUEST_MAX_JSON_DEPTH = env_int("REQUEST_MAX_JSON_DEPTH", 64)
 INGE6_MOCK_MODE = env_bool("INGE6_MOCK_MODE", False)

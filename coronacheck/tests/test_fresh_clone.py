@@ -92,6 +92,8 @@ def test_migrate_createsuperuser_check_config_and_runserver_work_with_nothing_co
             )
             assert login.status_code == 302 and login.headers["location"] == "/admin/"
             assert client.get("/admin/").status_code == 200
+            docs = client.get("/docs")  # the docs UI is on in development mode, from bundled assets
+            assert docs.status_code == 200 and "/static/drf_spectacular_sidecar/" in docs.text
     finally:
         server.terminate()
         server.wait(timeout=30)
