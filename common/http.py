@@ -28,7 +28,7 @@ from django.conf import settings
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
-from common import errors
+from common import errors, metrics
 from common.jsonutil import dumps_bytes
 
 logger = logging.getLogger(__name__)
@@ -221,13 +221,16 @@ async def downstream_post(
             if attempt + 1 < attempts and _is_nothing_sent(exc):
                 continue
             elapsed = _record_timing(system, started)
+            metrics.downstream_observed(system, failure_kind(exc).replace(" ", "_"), elapsed / 1000)
             logger.warning(
                 "downstream call failed",
                 extra={"downstream": system, "exception": type(exc).__name__, "duration_ms": round(elapsed, 1)},
             )
             raise _failed(system, map_transport_error(exc)) from None
     elapsed = _record_timing(system, started)
-    if not 200 <= response.status_code < 300:
+    ok = 200 <= response.status_code < 300
+    metrics.downstream_observed(system, "ok" if ok else "http_error", elapsed / 1000)
+    if not ok:
         logger.warning(
             "downstream answered an error",
             extra={"downstream": system, "status": response.status_code, "duration_ms": round(elapsed, 1)},
@@ -251,4 +254,5 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
 def invalid_response(system: str, reason: str) -> errors.ServiceError:
     """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
     logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
+    metrics.DOWNSTREAM_INVALID.labels(system).inc()
     return _failed(system, errors.downstream_bad_response())

@@ -232,6 +232,8 @@ SUBMISSION_RETENTION_DAYS = env_int("SUBMISSION_RETENTION_DAYS", 90)
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 0)
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 60)
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", env_bool("BEHIND_TLS_PROXY", False))
+# Bearer token of GET /metrics (Prometheus); unset: /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = env_bool("VALIDATE_CONFIG_AT_START", True)
 

@@ -38,10 +38,21 @@ def dev_environment(
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             **dev_service_urls(host, domestic_port, eu_port, inge6_port, rvig_port),
             "EU_SIGNER_KEY_FOLDER": str(DEV_FOLDER / "signer-keys"),
+            "METRICS_TOKEN": dev_metrics_token(),
             "DEV_PROVIDER_FOLDER": str(DEV_FOLDER / "test-provider"),
         }
     )
     return env
+
+
+def dev_metrics_token() -> str:
+    """The bearer token of /metrics under bin/run, created once in `.dev/metrics_token`."""
+    path = DEV_FOLDER / "metrics_token"
+    if not path.exists():
+        DEV_FOLDER.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def env_file_write(env: dict[str, str], path: Path) -> None:
