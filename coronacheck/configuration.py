@@ -50,7 +50,7 @@ class Setting:
     secret: bool = False
     default_text: str = ""  # documented default when it depends on other settings (passed by the reader)
     base_relative: bool = False  # a default path relative to the checkout
-    read_by: str = ""  # the module that reads it, when it is not coronacheck/settings.py
+    read_by: str = ""  # the file that reads it, when it is not coronacheck/settings.py (first word: its path)
 
 
 _ = Setting
@@ -326,7 +326,24 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
         OPERATIONS,
         "Empty folder for the metrics of several worker processes (required with `--workers` > 1; emptied before each start).",
-        read_by="common/metrics.py (and prometheus-client)",
+        read_by="common/metrics.py and prometheus-client",
+    ),
+    _(
+        "WEB_CONCURRENCY",
+        "int",
+        OPERATIONS,
+        "Worker processes of the production server command.",
+        default_text="the number of CPU cores",
+        read_by="bin/serve",
+    ),
+    _("HOST", "str", OPERATIONS, "Address the production server command listens on.", default="0.0.0.0", read_by="bin/serve"),
+    _(
+        "PORT",
+        "int",
+        OPERATIONS,
+        "Port of the production server command (and of the container's health check).",
+        default=8000,
+        read_by="bin/serve",
     ),
     _("LOG_LEVEL", "str", OPERATIONS, "Level of the JSON log on standard error.", default="INFO"),
 )
