@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -51,6 +52,8 @@ CHANGE_RULES_PERMISSION = "events.change_rules"
 admin.site.site_header = "CoronaCheck signing service"
 admin.site.site_title = "CoronaCheck signing admin"
 admin.site.index_title = "Rules, providers and records"
+# "View site" opens the API documentation (the service has no site of its own).
+admin.site.site_url = "/docs" if settings.API_DOCS_UI_ENABLED else "/openapi.json"
 
 
 def can_change_rules(request: HttpRequest) -> bool:
@@ -71,6 +74,18 @@ class RulesPermissionMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_change_rules(request)
+
+
+# Words that the automatic labels would spell wrongly.
+_LABEL_WORDS = {"nl": "NL", "eu": "EU", "cms": "CMS", "tc": "TC", "du": "du", "positivetest": "positive test"}
+
+
+def rule_label(name: str) -> str:
+    """A readable label for a rule constant: `domestic_nl_expiry_days_vaccination` → "Domestic NL
+    expiry days vaccination" (the setting name itself is shown in the help text)."""
+    words = [_LABEL_WORDS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
 class HistoryDiffHelper(HistoricalRecordContextHelper):
@@ -97,8 +112,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
 
 class RuleConfigurationForm(forms.ModelForm):
-    """Each field is labelled with the spec's setting name; the whole set is checked with the
-    start-up validation (settings.md §2), e.g. strip validity must exceed the maximum overlap."""
+    """Each field is labelled in words, with the spec's setting name under its help text; the
+    whole set is checked with the start-up validation (settings.md §2), e.g. strip validity must
+    exceed the maximum overlap."""
 
     class Meta:
         model = models.RuleConfiguration
@@ -107,8 +123,8 @@ class RuleConfigurationForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            field.label = name.upper()
-            field.help_text = f"{field.help_text}".strip()
+            field.label = rule_label(name)
+            field.help_text = f"{field.help_text} Setting: {name.upper()}.".strip()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

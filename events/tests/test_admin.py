@@ -428,3 +428,32 @@ def test_print_tokens_are_revoked_by_action(client, superuser):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get(f"/admin/signing/printtoken/{token.pk}/delete/").status_code == 403
+
+
+def test_rule_labels_are_words_and_name_the_setting_in_the_help(client, editor):
+    page = client.get(CHANGE_URL).content.decode()
+    assert '<label class="required" for="id_domestic_maximum_issuance_days">Domestic maximum issuance days:</label>' in page
+    assert "Setting: DOMESTIC_MAXIMUM_ISSUANCE_DAYS." in page
+    assert ">DOMESTIC_MAXIMUM_ISSUANCE_DAYS:<" not in page
+
+
+def test_view_site_points_to_the_api_documentation(client, editor):
+    page = client.get("/admin/").content.decode()
+    assert 'href="/openapi.json">View site' in page or 'href="/docs">View site' in page
+
+
+def test_saving_the_rules_unchanged_writes_no_history_record(client, editor):
+    rule_configuration_update({"domestic_maximum_issuance_days": 21})
+    records = models.RuleConfiguration.history.count()
+    version = models.ConfigurationVersion.objects.get(pk=1).version
+    form = client.get(CHANGE_URL).context["adminform"].form
+    data = {name: form.initial[name] for name in RULE_CONSTANT_FIELDS}
+    data = {name: json.dumps(value) if isinstance(value, list) else value for name, value in data.items()}
+    data = {name: value for name, value in data.items() if value is not False}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    response = client.post(CHANGE_URL, data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert models.RuleConfiguration.history.count() == records
+    assert models.ConfigurationVersion.objects.get(pk=1).version == version
+    rule_configuration_update({"domestic_maximum_issuance_days": 21})  # the service function: no-op too
+    assert models.RuleConfiguration.history.count() == records
