@@ -119,3 +119,18 @@ def test_a_missing_or_unreadable_key_file_names_the_setting_and_the_path(clone, 
     assert done.returncode == 1
     assert f"problem: SUBMISSION_PSEUDONYM_KEY_FILE: file not found: {tmp_path / 'missing-key'}" in done.stdout
     assert f"problem: SESSION_HMAC_KEY_FILE: is a directory, not a file: {tmp_path}" in done.stdout
+
+
+def test_the_asgi_application_refuses_to_start_without_secrets_and_says_which(clone, tmp_path):
+    """The production entry point defaults to DEBUG off: nothing is defaulted, the start fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "coronacheck.asgi:application", "--port", str(free_port()), "--lifespan", "on"],
+        cwd=clone,
+        env=bare_env(SQLITE_PATH=str(tmp_path / "db.sqlite3")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    for name in ("SECRET_KEY is required", "SESSION_HMAC_KEY_FILE is required", "EU_INTERNATIONAL_SIGNING_URL is required"):
+        assert name in done.stderr, done.stderr[-2000:]
