@@ -7,6 +7,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
+    # manage.py is the developer's entry point: development mode unless DEBUG says otherwise
+    # (development defaults in .dev/, see coronacheck/settings.py). Production sets DEBUG=false.
+    os.environ.setdefault("DEBUG", "true")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -10,11 +10,12 @@ from adrf.views import APIView as AdrfAPIView
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api import openapi as docs
 from api.health import application_health
 from api.requests import credentials_request_parse, json_body_parse, print_request_parse
 from common import errors
@@ -37,12 +38,12 @@ def body_json(request: Request) -> Any:
     return json_body_parse(raw, max_depth=settings.REQUEST_MAX_JSON_DEPTH)
 
 
+# adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
+# permission and throttle checks) runs inline rather than through `sync_to_async`, a thread hop
+# per request (issue "Performance"). The API configures none of those classes, so `initial()`
+# does no I/O; a view that adds any gets adrf's behaviour back. (A comment, not a docstring:
+# drf-spectacular would publish a docstring as the description of every operation.)
 class APIView(AdrfAPIView):
-    """adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
-    permission and throttle checks) runs inline rather than through `sync_to_async`, a thread
-    hop per request (issue "Performance"). The API configures none of those classes, so
-    `initial()` does no I/O; a view that adds any gets adrf's behaviour back."""
-
     async def async_dispatch(self, request, *args, **kwargs):
         if self.authentication_classes or self.permission_classes or self.throttle_classes:
             return await super().async_dispatch(request, *args, **kwargs)
@@ -82,30 +83,10 @@ class GreenCardOriginSerializer(serializers.Serializer):
     validFrom = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    loc = serializers.ListField(child=serializers.JSONField(), required=False)
-
-
-class UpstreamErrorSerializer(serializers.Serializer):
-    detail = serializers.JSONField(help_text="a list of strings, or of {loc, msg, type} items (422)")
-
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="invalid input (code), or holder mismatch (upstream body)"),
-    401: OpenApiResponse(UpstreamErrorSerializer),
-    413: OpenApiResponse(ErrorSerializer),
-    422: OpenApiResponse(UpstreamErrorSerializer),
-    429: OpenApiResponse(ErrorSerializer, description="rate_limited (per-client limit, with Retry-After)"),
-    502: OpenApiResponse(ErrorSerializer),
-    503: OpenApiResponse(ErrorSerializer),
-    504: OpenApiResponse(ErrorSerializer),
-}
-
-
 class HealthApi(APIView):
     @extend_schema(
+        tags=[docs.TAG_HEALTH],
+        **docs.HEALTH,
         responses=inline_serializer(
             "ApplicationHealth",
             {
@@ -120,7 +101,7 @@ class HealthApi(APIView):
                     many=True,
                 ),
             },
-        )
+        ),
     )
     async def get(self, request: Request) -> Response:
         return Response(await application_health())
@@ -128,13 +109,15 @@ class HealthApi(APIView):
 
 class PrepareIssueApi(APIView):
     @extend_schema(
+        tags=[docs.TAG_APP],
+        **docs.PREPARE_ISSUE,
         request=None,
         responses={
             200: inline_serializer(
                 "PrepareIssueResponse",
                 {"stoken": serializers.UUIDField(), "prepareIssueMessage": serializers.CharField()},
             ),
-            **{k: v for k, v in ERRORS.items() if k >= 500 or k == 429},
+            **docs.error_responses(429, 502, 503, 504),
         },
     )
     async def post(self, request: Request) -> Response:
@@ -149,6 +132,8 @@ class CredentialsIssueApi(APIView):
 
     @extend_schema(
         operation_id="app_credentials",
+        tags=[docs.TAG_APP],
+        **docs.CREDENTIALS,
         request=CredentialsRequestData,
         responses={
             200: inline_serializer(
@@ -166,7 +151,7 @@ class CredentialsIssueApi(APIView):
                     ),
                 },
             ),
-            **ERRORS,
+            **docs.error_responses(400, 401, 413, 422, 429, 502, 503, 504, extra={400: docs.EVENTS_400, 401: docs.SESSION_401}),
         },
     )
     async def post(self, request: Request) -> Response:
@@ -193,6 +178,9 @@ class PrintProofApi(APIView):
 
     @extend_schema(
         operation_id="app_print",
+        tags=[docs.TAG_PRINT],
+        **docs.PRINT,
+        auth=docs.PRINT_AUTH,
         request=CredentialsRequestEvents,
         responses={
             200: inline_serializer(
@@ -214,7 +202,7 @@ class PrintProofApi(APIView):
                     ),
                 },
             ),
-            **ERRORS,
+            **docs.error_responses(400, 401, 413, 422, 429, 502, 503, 504, extra={400: docs.EVENTS_400, 401: docs.PRINT_401}),
         },
     )
     async def post(self, request: Request) -> Response:
@@ -229,6 +217,9 @@ class PrintProofApi(APIView):
 
 class AccessTokensApi(APIView):
     @extend_schema(
+        tags=[docs.TAG_ACCESS],
+        **docs.ACCESS_TOKENS,
+        auth=docs.ACCESS_AUTH,
         request=None,
         responses={
             200: inline_serializer(
@@ -240,7 +231,7 @@ class AccessTokensApi(APIView):
                 },
                 many=True,
             ),
-            **{k: v for k, v in ERRORS.items() if k in (401, 429, 502, 503, 504)},
+            **docs.error_responses(401, 429, 502, 503, 504, extra={401: docs.ACCESS_401}),
         },
     )
     async def post(self, request: Request) -> Response:
@@ -248,7 +239,7 @@ class AccessTokensApi(APIView):
         return Response(await access_tokens_issue(authorization=request.headers.get("Authorization"), now=now))
 
 
-DOCUMENTATION_RESPONSES = {200: None, **{k: ERRORS[k] for k in (413, 422, 429)}}
+DOCUMENTATION_RESPONSES = {200: None, **docs.error_responses(413, 422, 429)}
 PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True, "required": ["protocolVersion", "providerIdentifier"]}
 
 
@@ -256,7 +247,8 @@ class DataProviderEventsResultApi(APIView):
     @extend_schema(
         request={"application/json": PROVIDER_RESULT_SCHEMA},
         responses=DOCUMENTATION_RESPONSES,
-        description="Validates a protocol 3.0 provider result (events.md §4); answers null.",
+        tags=[docs.TAG_SCHEMAS],
+        **docs.DOC_3_0,
     )
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="3.0")
@@ -267,7 +259,8 @@ class V2EventApi(APIView):
     @extend_schema(
         request={"application/json": PROVIDER_RESULT_SCHEMA},
         responses=DOCUMENTATION_RESPONSES,
-        description="Validates a protocol 2.0 provider result (events.md §5); answers null.",
+        tags=[docs.TAG_SCHEMAS],
+        **docs.DOC_2_0,
     )
     async def post(self, request: Request) -> Response:
         validate_provider_result_document(body_json(request), protocol="2.0")

@@ -15,6 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 
+from common import metrics
 from common.logging import request_id_var
 
 logger = logging.getLogger("coronacheck.access")
@@ -29,6 +30,20 @@ API_POST_PATHS = frozenset(
         "/documentation/V2Event/",
     }
 )
+
+
+# Endpoint labels of the request metrics: a small fixed set, never a raw path.
+_ENDPOINT_PATHS = API_POST_PATHS | {"/", "/health", "/openapi.json", "/docs", "/redoc", "/metrics"}
+
+
+def endpoint_label(path: str) -> str:
+    if path in _ENDPOINT_PATHS:
+        return path
+    if path.startswith(settings.STATIC_URL):
+        return "static"
+    if path.startswith("/admin/"):
+        return "admin"
+    return "other"
 
 
 class TemporaryRedirect(HttpResponseRedirect):
@@ -59,15 +74,18 @@ class ApiMiddleware(AsyncMiddleware):
         try:
             response = await self._handle(request)
             response["X-Request-Id"] = request_id
+            elapsed = time.perf_counter() - started
             logger.info(
                 "request",
                 extra={
                     "method": request.method,
                     "path": request.path if len(request.path) < 200 else request.path[:200],
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
+            metrics.request_observed(endpoint_label(request.path), request.method, response.status_code, elapsed)
+            metrics.sample_gauges()
             return response
         finally:
             request_id_var.reset(token)
@@ -86,10 +104,11 @@ class ApiMiddleware(AsyncMiddleware):
         return await self.get_response(request)
 
 
-# Sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
+# Static files, sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
 # leaves them out (API views are CSRF-exempt and use neither sessions nor users).
 ADMIN_ONLY_MIDDLEWARE = frozenset(
     {
+        "servestatic.middleware.ServeStaticMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -19,6 +19,8 @@ class ServiceError(Exception):
         self.code = code
         self.detail = detail
         self.loc = loc
+        # Why a downstream call failed, for operators (logs, check_signers); never in a body.
+        self.reason = ""
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"detail": self.detail, "code": self.code}

@@ -28,7 +28,7 @@ from django.conf import settings
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
-from common import errors
+from common import errors, metrics
 from common.jsonutil import dumps_bytes
 
 logger = logging.getLogger(__name__)
@@ -149,6 +149,30 @@ def failure_kind(exc: Exception) -> str:
     return UNAVAILABLE
 
 
+def transport_failure_reason(exc: BaseException) -> str:
+    """A short operator-facing reason for a transport failure: refused, name not resolved, TLS
+    failed, connect timed out, no answer in time, or disconnected. (httpx's aiohttp transport
+    reports most of these as `ConnectTimeout`; the aiohttp exception behind it tells them apart.)"""
+    cause = exc.__cause__ if isinstance(exc.__cause__, BaseException) else exc
+    if isinstance(cause, aiohttp.ConnectionTimeoutError) or (cause is exc and isinstance(exc, httpx.ConnectTimeout)):
+        return "connect timed out"
+    if isinstance(cause, aiohttp.ClientConnectorDNSError):
+        return "host name not resolved"
+    if isinstance(cause, aiohttp.ClientSSLError):
+        return "TLS handshake failed"
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        if isinstance(cause.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return f"cannot connect ({cause.os_error.strerror or type(cause.os_error).__name__})"
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, (asyncio.TimeoutError, httpx.TimeoutException)):
+        return "timed out waiting for the answer"
+    if isinstance(cause, httpx.PoolTimeout):
+        return "no free connection in the pool"
+    return f"connection failed ({type(cause).__name__})"
+
+
 def _is_nothing_sent(exc: Exception) -> bool:
     """Connection refused or connect timeout: the request never left, so a retry is safe."""
     return failure_kind(exc) == NOTHING_SENT
@@ -225,13 +249,24 @@ async def downstream_post(
             if attempt + 1 < attempts and _is_nothing_sent(exc):
                 continue
             elapsed = _record_timing(system, started)
+            metrics.downstream_observed(system, failure_kind(exc).replace(" ", "_"), elapsed / 1000)
+            reason = transport_failure_reason(exc)
             logger.warning(
                 "downstream call failed",
-                extra={"downstream": system, "exception": type(exc).__name__, "duration_ms": round(elapsed, 1)},
+                extra={
+                    "downstream": system,
+                    "exception": type(exc).__name__,
+                    "reason": reason,
+                    "duration_ms": round(elapsed, 1),
+                },
             )
-            raise _failed(system, map_transport_error(exc)) from None
+            error = map_transport_error(exc)
+            error.reason = reason  # for operators (check_signers); never part of a response body
+            raise _failed(system, error) from None
     elapsed = _record_timing(system, started)
-    if not 200 <= response.status_code < 300:
+    ok = 200 <= response.status_code < 300
+    metrics.downstream_observed(system, "ok" if ok else "http_error", elapsed / 1000)
+    if not ok:
         logger.warning(
             "downstream answered an error",
             extra={"downstream": system, "status": response.status_code, "duration_ms": round(elapsed, 1)},
@@ -247,7 +282,10 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
     try:
         await asyncio.wait_for(client_for(system).get(url, timeout=timeout), timeout)
     except Exception as exc:  # any failure means "not reachable"; /health must always answer 200
-        logger.info("downstream not reachable", extra={"downstream": system, "exception": type(exc).__name__})
+        logger.info(
+            "downstream not reachable",
+            extra={"downstream": system, "exception": type(exc).__name__, "reason": transport_failure_reason(exc)},
+        )
         return False
     return True
 
@@ -255,4 +293,5 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
 def invalid_response(system: str, reason: str) -> errors.ServiceError:
     """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
     logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
+    metrics.DOWNSTREAM_INVALID.labels(system).inc()
     return _failed(system, errors.downstream_bad_response())

@@ -127,6 +127,7 @@ api_application = ApiHandler()
 
 async def _lifespan(receive, send) -> None:
     from common.http import clients_close
+    from common.metrics import worker_exited
 
     while True:
         message = await receive()
@@ -142,6 +143,7 @@ async def _lifespan(receive, send) -> None:
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await clients_close()
+            worker_exited()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from nacl.public import PrivateKey
 
 from common.keyfiles import key32_read
@@ -41,6 +43,21 @@ TEST_KEY_FINGERPRINTS = frozenset(
         "4ae5ecbf05c79b010145e49342083621f0c60bac17559c10b8c79946131665f0",  # provider XXX identity secret
         "03bfe1d6e0a7912dbe7dd2c84b3a443dccf08a503fbd6b237948bd8195662a2e",  # provider XXX BSN private key
     }
+)
+
+
+# The settings that name key files (settings.md §1.1), for messages that name the setting.
+KEY_FILE_SETTINGS = (
+    "DYNAMIC_FLOW_JWT_PRIVATE_KEY_FILENAME",
+    "DYNAMIC_FLOW_JWT_PUBLIC_KEY_FILENAME",
+    "INGE4_NACL_PRIVATE_KEY_FILE",
+    "INGE4_NACL_PUBLIC_KEY_FILE",
+    "INGE6_NACL_PUBLIC_KEY_FILE",
+    "INGE6_JWT_PUBLIC_CRT_FILE",
+    "SESSION_HMAC_KEY_FILE",
+    "SUBMISSION_PSEUDONYM_KEY_FILE",
+    "RVIG_CERT_FILENAME",
+    "CMS_TRUST_ANCHORS_FILE",
 )
 
 
@@ -79,16 +96,28 @@ def config_problems() -> list[str]:
     fingerprints: list[tuple[str, str]] = []
 
     def check(name: str, fn: Callable[[], None]) -> None:
+        if not getattr(settings, name):
+            problems.append(f"{name} is required")
+            return
         try:
             fn()
-        except FileNotFoundError:
-            problems.append(f"{name}: file not found")
+        except OSError as exc:  # name the setting whose file it is, and the path
+            path = exc.filename or getattr(settings, name)
+            owner = next((n for n in KEY_FILE_SETTINGS if getattr(settings, n) == path), name)
+            reason = {FileNotFoundError: "file not found", IsADirectoryError: "is a directory, not a file"}.get(
+                type(exc), f"cannot be read ({exc.strerror or type(exc).__name__})"
+            )
+            problems.append(f"{owner}: {reason}: {path}")
         except Exception as exc:  # the message is ours or the parser's; it never holds key bytes
             problems.append(f"{name}: {type(exc).__name__}: {str(exc)[:120]}")
 
     if not settings.SECRETS_FOLDER:
         problems.append("SECRETS_FOLDER is required")
-    if not settings.SECRET_KEY:
+    try:
+        secret_key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to hand out an empty one
+        secret_key = ""
+    if not secret_key:
         problems.append("SECRET_KEY is required")
     for name in (
         "DOMESTIC_NL_VWS_PREPARE_ISSUE_URL",
@@ -176,7 +205,10 @@ def config_problems() -> list[str]:
         for name, fingerprint in fingerprints:
             if fingerprint in TEST_KEY_FINGERPRINTS:
                 problems.append(f"{name} is a TEST ONLY key and must not be used outside DEBUG")
-    problems.extend(database_config_problems())
+    try:
+        problems.extend(database_config_problems())
+    except DatabaseError as exc:
+        problems.append(f"database: {type(exc).__name__}: {str(exc).splitlines()[0][:160]} (has `manage.py migrate` run?)")
     return problems
 
 
@@ -212,8 +244,11 @@ def database_config_problems() -> list[str]:
 
 
 def config_warnings() -> list[str]:
-
-    warnings = []
+    warnings: list[str] = []
+    try:
+        models.Provider.objects.exists()
+    except DatabaseError:
+        return warnings  # reported as a problem by `config_problems`
     if not models.Provider.objects.filter(tokens_enabled=True).exists():
         warnings.append("no provider has tokens_enabled")
     if not models.Provider.objects.filter(events_accepted=True).exists():

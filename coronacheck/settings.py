@@ -1,9 +1,11 @@
 """Settings of the signing service, read from the environment (settings.md).
 
-Embedded defaults run the service on SQLite; `DATABASE_URL` selects PostgreSQL. Secrets and key
-files are never defaulted here: `bin/run` creates development ones in `.dev/` and exports their
-paths; production deployments set them explicitly. Start-up validation is in
-`coronacheck.config_checks` (settings.md §2).
+Embedded defaults run the service on SQLite; `DATABASE_URL` selects PostgreSQL. Development
+mode is `DEBUG`: `manage.py` defaults it to true (a fresh clone's `migrate`, `runserver`,
+`createsuperuser` just work), the ASGI application to false. Only in development mode are
+unset secrets and downstream URLs defaulted, to generated ones in `.dev/`
+(`common.devdefaults`); production deployments set `DEBUG=false` and every secret explicitly.
+Start-up validation is in `coronacheck.config_checks` (settings.md §2).
 """
 
 from __future__ import annotations
@@ -12,18 +14,24 @@ from pathlib import Path
 
 import dj_database_url
 
-from common.envtools import env_bool, env_float, env_int, env_list, env_str, secret_path
+from common.devdefaults import apply_development_defaults
+from common.envtools import secret_path
+from coronacheck.configuration import read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Django core -------------------------------------------------------------------------------
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+DEBUG = read("DEBUG", default=False)
+# Unset secrets and downstream URLs get generated development values, in development mode only.
+DEVELOPMENT_DEFAULTS = apply_development_defaults(BASE_DIR / ".dev") if DEBUG else []
+SECRET_KEY = read("SECRET_KEY")
+ALLOWED_HOSTS = read("ALLOWED_HOSTS")
 # True only in the test settings module; mock modes need it or DEBUG (settings.md §2).
 TEST_SETTINGS = False
 
 INSTALLED_APPS = [
+    # Static files are served by servestatic's middleware, under runserver too.
+    "servestatic.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -32,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs UIs' assets, served locally (no CDN)
     "simple_history",
     "events",
     "signing",
@@ -44,6 +53,7 @@ MIDDLEWARE = [
     "api.middleware.ApiMiddleware",
     "api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,48 +82,68 @@ TEMPLATES = [
     }
 ]
 
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = read("DATABASE_URL")
+# Every database setting is read whichever database is used (a typo fails either way).
+SQLITE_PATH = read("SQLITE_PATH")
+DATABASE_POOL = {
+    "min_size": read("DATABASE_POOL_MIN_SIZE"),
+    "max_size": read("DATABASE_POOL_MAX_SIZE"),
+    "timeout": read("DATABASE_POOL_TIMEOUT"),
+}
+DATABASE_CONNECT_TIMEOUT = read("DATABASE_CONNECT_TIMEOUT")
 if DATABASE_URL:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
     if _db["ENGINE"] == "django.db.backends.postgresql":
         _db.setdefault("OPTIONS", {})
-        _db["OPTIONS"]["pool"] = {
-            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
-            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 2.0),
-        }
-        _db["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
+        _db["OPTIONS"]["pool"] = dict(DATABASE_POOL)
+        _db["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     DATABASES = {"default": _db}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / ".dev" / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
-        }
-    }
+    try:  # a fresh clone has no .dev/ yet
+        Path(SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # reported by the first query, with the path
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "OPTIONS": {"timeout": 20}}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+
+# --- Static files (the admin's CSS and JavaScript, the API docs UI) ------------------------------
+# servestatic serves them from the ASGI application itself (ServeStaticMiddleware). In production
+# (`STATIC_MANIFEST`, on unless DEBUG) `manage.py collectstatic` copies them to STATIC_ROOT with
+# content hashes in their names (cached for a year) and gzip copies; without the manifest
+# (development, tests) they are served straight from the apps' folders, no collectstatic needed.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".dev" / "static"
+STATIC_ROOT = read("STATIC_ROOT")
+STATIC_MANIFEST = read("STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+SERVESTATIC_USE_FINDERS = not STATIC_MANIFEST
+SERVESTATIC_AUTOREFRESH = DEBUG
 
 # --- Security headers (checked by `manage.py check --deploy`) -------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 1048576)
+SESSION_COOKIE_SECURE = read("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = read("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = read("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = read("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = read("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = read("SECURE_HSTS_PRELOAD", default=not DEBUG)
+BEHIND_TLS_PROXY = read("BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+DATA_UPLOAD_MAX_MEMORY_SIZE = read("REQUEST_MAX_BYTES")
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -127,78 +157,93 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoronaCheck business rules signing service",
-    "DESCRIPTION": "Turns provider-signed events into domestic and EU COVID certificates.",
+    "DESCRIPTION": (
+        "Turns vaccination, test and recovery results that health providers signed into COVID "
+        "certificates: a domestic green card for the CoronaCheck app and EU Digital COVID Certificates, "
+        "for the app and for the print portal.\n\n"
+        "Errors are JSON. Bodies the app already knows keep their historical shape (`detail` as a list); "
+        'all others are `{"detail": "<text>", "code": "<stable code>"}`, with `loc` when one '
+        "input value is at fault. Rely on `code`, not on the text."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags with descriptions and the security schemes: api.openapi.postprocess.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.openapi.postprocess"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- 1.1 Secrets and key material --------------------------------------------------------------
-SECRETS_FOLDER = env_str("SECRETS_FOLDER")
-DYNAMIC_FLOW_JWT_PRIVATE_KEY_FILENAME = secret_path(SECRETS_FOLDER, env_str("DYNAMIC_FLOW_JWT_PRIVATE_KEY_FILENAME"))
-DYNAMIC_FLOW_JWT_PUBLIC_KEY_FILENAME = secret_path(SECRETS_FOLDER, env_str("DYNAMIC_FLOW_JWT_PUBLIC_KEY_FILENAME"))
-INGE4_NACL_PRIVATE_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("INGE4_NACL_PRIVATE_KEY_FILE"))
-INGE4_NACL_PUBLIC_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("INGE4_NACL_PUBLIC_KEY_FILE"))
-INGE6_NACL_PUBLIC_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("INGE6_NACL_PUBLIC_KEY_FILE"))
-INGE6_JWT_PUBLIC_CRT_FILE = secret_path(SECRETS_FOLDER, env_str("INGE6_JWT_PUBLIC_CRT_FILE"))
-SESSION_HMAC_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("SESSION_HMAC_KEY_FILE"))
-RVIG_CERT_FILENAME = secret_path(SECRETS_FOLDER, env_str("RVIG_CERT_FILENAME"))
-RVIG_USERNAME = env_str("RVIG_USERNAME")
-RVIG_PASSWORD = env_str("RVIG_PASSWORD")
-EVENT_DATA_PROVIDERS_FILENAME = secret_path(SECRETS_FOLDER, env_str("EVENT_DATA_PROVIDERS_FILENAME"))
+SECRETS_FOLDER = read("SECRETS_FOLDER")
+DYNAMIC_FLOW_JWT_PRIVATE_KEY_FILENAME = secret_path(SECRETS_FOLDER, read("DYNAMIC_FLOW_JWT_PRIVATE_KEY_FILENAME"))
+DYNAMIC_FLOW_JWT_PUBLIC_KEY_FILENAME = secret_path(SECRETS_FOLDER, read("DYNAMIC_FLOW_JWT_PUBLIC_KEY_FILENAME"))
+INGE4_NACL_PRIVATE_KEY_FILE = secret_path(SECRETS_FOLDER, read("INGE4_NACL_PRIVATE_KEY_FILE"))
+INGE4_NACL_PUBLIC_KEY_FILE = secret_path(SECRETS_FOLDER, read("INGE4_NACL_PUBLIC_KEY_FILE"))
+INGE6_NACL_PUBLIC_KEY_FILE = secret_path(SECRETS_FOLDER, read("INGE6_NACL_PUBLIC_KEY_FILE"))
+INGE6_JWT_PUBLIC_CRT_FILE = secret_path(SECRETS_FOLDER, read("INGE6_JWT_PUBLIC_CRT_FILE"))
+SESSION_HMAC_KEY_FILE = secret_path(SECRETS_FOLDER, read("SESSION_HMAC_KEY_FILE"))
+RVIG_CERT_FILENAME = secret_path(SECRETS_FOLDER, read("RVIG_CERT_FILENAME"))
+RVIG_USERNAME = read("RVIG_USERNAME")
+RVIG_PASSWORD = read("RVIG_PASSWORD")
+EVENT_DATA_PROVIDERS_FILENAME = secret_path(SECRETS_FOLDER, read("EVENT_DATA_PROVIDERS_FILENAME"))
 # Key for the pseudonym of the holder in submission records (this project; signing/services.py).
-SUBMISSION_PSEUDONYM_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("SUBMISSION_PSEUDONYM_KEY_FILE"))
+SUBMISSION_PSEUDONYM_KEY_FILE = secret_path(SECRETS_FOLDER, read("SUBMISSION_PSEUDONYM_KEY_FILE"))
 
 # --- 1.2 Other systems ---------------------------------------------------------------------------
-DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = env_str("DOMESTIC_NL_VWS_PREPARE_ISSUE_URL")
-DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = env_str("DOMESTIC_NL_VWS_ONLINE_SIGNING_URL")
-DOMESTIC_NL_VWS_PAPER_SIGNING_URL = env_str("DOMESTIC_NL_VWS_PAPER_SIGNING_URL")
-DOMESTIC_NL_KEY_IDENTIFIER = env_str("DOMESTIC_NL_KEY_IDENTIFIER", "")
-DOMESTIC_NL_CREDENTIAL_VERSION = env_int("DOMESTIC_NL_CREDENTIAL_VERSION", 2)
-EU_INTERNATIONAL_SIGNING_URL = env_str("EU_INTERNATIONAL_SIGNING_URL")
-INGE6_BSN_RETRIEVAL_URL = env_str("INGE6_BSN_RETRIEVAL_URL")
-INGE6_JWT_ISSUER = env_str("INGE6_JWT_ISSUER", "")
-INGE4_JWT_AUDIENCE = env_list("INGE4_JWT_AUDIENCE", [])
-RVIG_URL = env_str("RVIG_URL")
-RVIG_HEALTH_CHECK_BSN = env_str("RVIG_HEALTH_CHECK_BSN", "")
-SIGNER_CA_CERT_FILE = env_str("SIGNER_CA_CERT_FILE", "")
-RVIG_CA_CERT_FILE = env_str("RVIG_CA_CERT_FILE", "")
-PLAINTEXT_HTTP_HOSTS = env_list("PLAINTEXT_HTTP_HOSTS", [])
-CMS_TRUST_ANCHORS_FILE = env_str("CMS_TRUST_ANCHORS_FILE", str(BASE_DIR / "events" / "resources" / "cms-trust-anchors.pem"))
-IDENTITY_HASH_JWT_ISSUER_CLAIM = env_str("IDENTITY_HASH_JWT_ISSUER_CLAIM")
-IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS = env_int("IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS", 86400)
+DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = read("DOMESTIC_NL_VWS_PREPARE_ISSUE_URL")
+DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = read("DOMESTIC_NL_VWS_ONLINE_SIGNING_URL")
+DOMESTIC_NL_VWS_PAPER_SIGNING_URL = read("DOMESTIC_NL_VWS_PAPER_SIGNING_URL")
+DOMESTIC_NL_KEY_IDENTIFIER = read("DOMESTIC_NL_KEY_IDENTIFIER")
+DOMESTIC_NL_CREDENTIAL_VERSION = read("DOMESTIC_NL_CREDENTIAL_VERSION")
+EU_INTERNATIONAL_SIGNING_URL = read("EU_INTERNATIONAL_SIGNING_URL")
+INGE6_BSN_RETRIEVAL_URL = read("INGE6_BSN_RETRIEVAL_URL")
+INGE6_JWT_ISSUER = read("INGE6_JWT_ISSUER")
+INGE4_JWT_AUDIENCE = read("INGE4_JWT_AUDIENCE")
+RVIG_URL = read("RVIG_URL")
+RVIG_HEALTH_CHECK_BSN = read("RVIG_HEALTH_CHECK_BSN")
+SIGNER_CA_CERT_FILE = read("SIGNER_CA_CERT_FILE")
+RVIG_CA_CERT_FILE = read("RVIG_CA_CERT_FILE")
+PLAINTEXT_HTTP_HOSTS = read("PLAINTEXT_HTTP_HOSTS")
+CMS_TRUST_ANCHORS_FILE = read("CMS_TRUST_ANCHORS_FILE")
+IDENTITY_HASH_JWT_ISSUER_CLAIM = read("IDENTITY_HASH_JWT_ISSUER_CLAIM")
+IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS = read("IDENTITY_HASH_JWT_VALIDITY_DURATION_SECONDS")
 
 # --- 1.3 HTTP client -------------------------------------------------------------------------------
-HTTP_CONNECT_TIMEOUT = env_float("HTTP_CONNECT_TIMEOUT", 3.05)
-HTTP_READ_TIMEOUT = env_float("HTTP_READ_TIMEOUT", 2.0)
-DOMESTIC_NL_ISSUE_READ_TIMEOUT = env_float("DOMESTIC_NL_ISSUE_READ_TIMEOUT", 15.0)
-HTTP_POOL_TIMEOUT = env_float("HTTP_POOL_TIMEOUT", 1.0)
-HTTP_EXPONENTIAL_RETRIES = env_int("HTTP_EXPONENTIAL_RETRIES", 1)
-HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 400)
-HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
+HTTP_CONNECT_TIMEOUT = read("HTTP_CONNECT_TIMEOUT")
+HTTP_READ_TIMEOUT = read("HTTP_READ_TIMEOUT")
+DOMESTIC_NL_ISSUE_READ_TIMEOUT = read("DOMESTIC_NL_ISSUE_READ_TIMEOUT")
+HTTP_POOL_TIMEOUT = read("HTTP_POOL_TIMEOUT")
+HTTP_EXPONENTIAL_RETRIES = read("HTTP_EXPONENTIAL_RETRIES")
+HTTP_MAX_CONNECTIONS = read("HTTP_MAX_CONNECTIONS")
+HEALTH_CHECK_TIMEOUT = read("HEALTH_CHECK_TIMEOUT")
 
 # --- 1.4 Seed locations of the business rules ------------------------------------------------------
-RESOURCE_FOLDER = env_str("RESOURCE_FOLDER", str(BASE_DIR / "events" / "resources" / "valuesets"))
-HPK_MAPPING_FILE = env_str("HPK_MAPPING_FILE", "hpk-codes.json")
-RULE_CACHE_SECONDS = env_float("RULE_CACHE_SECONDS", 2.0)
+RESOURCE_FOLDER = read("RESOURCE_FOLDER")
+HPK_MAPPING_FILE = read("HPK_MAPPING_FILE")
+RULE_CACHE_SECONDS = read("RULE_CACHE_SECONDS")
 
 # --- 1.5 Sessions, API, modes --------------------------------------------------------------------
-EXPIRATION_TIME_IN_SECONDS = env_int("EXPIRATION_TIME_IN_SECONDS", 60)
-API_DOCS_UI_ENABLED = env_bool("API_DOCS_UI_ENABLED", False)
-REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1048576)
-REQUEST_MAX_JSON_DEPTH = env_int("REQUEST_MAX_JSON_DEPTH", 64)
-INGE6_MOCK_MODE = env_bool("INGE6_MOCK_MODE", False)
-INGE6_MOCK_MODE_BSN = env_str("INGE6_MOCK_MODE_BSN", "")
-ALLOW_MOCKS = env_bool("ALLOW_MOCKS", False)
-SUBMISSION_RETENTION_DAYS = env_int("SUBMISSION_RETENTION_DAYS", 90)
+EXPIRATION_TIME_IN_SECONDS = read("EXPIRATION_TIME_IN_SECONDS")
+# The interactive docs (/docs Swagger UI, /redoc): on by default in development only.
+API_DOCS_UI_ENABLED = read("API_DOCS_UI_ENABLED", default=DEBUG)
+REQUEST_MAX_BYTES = read("REQUEST_MAX_BYTES")
+REQUEST_MAX_JSON_DEPTH = read("REQUEST_MAX_JSON_DEPTH")
+INGE6_MOCK_MODE = read("INGE6_MOCK_MODE")
+INGE6_MOCK_MODE_BSN = read("INGE6_MOCK_MODE_BSN")
+ALLOW_MOCKS = read("ALLOW_MOCKS")
+SUBMISSION_RETENTION_DAYS = read("SUBMISSION_RETENTION_DAYS")
 # Per-client rate limit of the public endpoints (requests per window; 0 disables).
-RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 0)
-RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 60)
-RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", env_bool("BEHIND_TLS_PROXY", False))
+RATE_LIMIT_REQUESTS = read("RATE_LIMIT_REQUESTS")
+RATE_LIMIT_WINDOW_SECONDS = read("RATE_LIMIT_WINDOW_SECONDS")
+RATE_LIMIT_TRUST_X_FORWARDED_FOR = read("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=BEHIND_TLS_PROXY)
+# Bearer token of GET /metrics (Prometheus); unset: /metrics answers 404.
+METRICS_TOKEN = read("METRICS_TOKEN")
 # Run the start-up validation when the ASGI application starts (settings.md §2).
-VALIDATE_CONFIG_AT_START = env_bool("VALIDATE_CONFIG_AT_START", True)
+VALIDATE_CONFIG_AT_START = read("VALIDATE_CONFIG_AT_START")
 
 # --- 4 Logging: structured, no personal data ----------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_LEVEL = read("LOG_LEVEL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,6 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import apis
+from api.metrics import metrics_view
 from signing import dashboard
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("documentation/DataProviderEventsResult/", apis.DataProviderEventsResultApi.as_view()),
     path("documentation/V2Event/", apis.V2EventApi.as_view()),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/dashboard/", admin.site.admin_view(dashboard.dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
 ]

@@ -13,11 +13,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from nacl.public import PrivateKey
 
+from common.devdefaults import dev_service_urls
 from devtools.devsecrets import ensure_dev_secrets
 from devtools.testprovider import ensure_dev_test_provider
 from events.models import Provider
 from events.providers import provider_certificate_set
-from events.services import print_token_create
+from signing.services import print_token_create
 
 DEV_FOLDER = Path(settings.BASE_DIR) / ".dev"
 DEV_PROVIDER = "ZZZ"
@@ -34,17 +35,23 @@ def dev_environment(
             "CSRF_COOKIE_SECURE": "false",
             "SECURE_HSTS_SECONDS": "0",
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "DOMESTIC_NL_VWS_PREPARE_ISSUE_URL": f"http://{host}:{domestic_port}/prepare_issue",
-            "DOMESTIC_NL_VWS_ONLINE_SIGNING_URL": f"http://{host}:{domestic_port}/issue",
-            "DOMESTIC_NL_VWS_PAPER_SIGNING_URL": f"http://{host}:{domestic_port}/issue_static",
-            "EU_INTERNATIONAL_SIGNING_URL": f"http://{host}:{eu_port}/get_credential",
-            "INGE6_BSN_RETRIEVAL_URL": f"http://{host}:{inge6_port}/bsn_attribute",
-            "RVIG_URL": f"http://{host}:{rvig_port}/gba-v/online/lo3services/adhoc",
+            **dev_service_urls(host, domestic_port, eu_port, inge6_port, rvig_port),
             "EU_SIGNER_KEY_FOLDER": str(DEV_FOLDER / "signer-keys"),
+            "METRICS_TOKEN": dev_metrics_token(),
             "DEV_PROVIDER_FOLDER": str(DEV_FOLDER / "test-provider"),
         }
     )
     return env
+
+
+def dev_metrics_token() -> str:
+    """The bearer token of /metrics under bin/run, created once in `.dev/metrics_token`."""
+    path = DEV_FOLDER / "metrics_token"
+    if not path.exists():
+        DEV_FOLDER.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def env_file_write(env: dict[str, str], path: Path) -> None:

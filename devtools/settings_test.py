@@ -26,6 +26,8 @@ for _name, _path in {
     os.environ.setdefault(_name, _path)
 os.environ.setdefault("VALIDATE_CONFIG_AT_START", "false")
 os.environ.setdefault("RULE_CACHE_SECONDS", "0")
+# Static files from the apps' folders (no collectstatic); the admin browser test collects them.
+os.environ.setdefault("STATIC_MANIFEST", "false")
 
 from coronacheck.settings import *  # noqa: E402,F401,F403
 

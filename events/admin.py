@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -56,6 +57,8 @@ CHANGE_RULES_PERMISSION = "events.change_rules"
 admin.site.site_header = "CoronaCheck signing service"
 admin.site.site_title = "CoronaCheck signing admin"
 admin.site.index_title = "Rules, providers and records"
+# "View site" opens the API documentation (the service has no site of its own).
+admin.site.site_url = "/docs" if settings.API_DOCS_UI_ENABLED else "/openapi.json"
 
 
 def can_change_rules(request: HttpRequest) -> bool:
@@ -110,8 +113,9 @@ def rule_constant_fieldsets() -> _FieldsetSpec:
 
 
 class RuleConfigurationForm(forms.ModelForm):
-    """Each field shows its label and the spec's setting name; the whole set is checked with the
-    start-up validation (settings.md §2), e.g. strip validity must exceed the maximum overlap."""
+    """Each field is labelled in words (its definition's label), with the spec's setting name under
+    its help text; the whole set is checked with the start-up validation (settings.md §2), e.g.
+    strip validity must exceed the maximum overlap."""
 
     class Meta:
         model = models.RuleConfiguration
@@ -121,7 +125,7 @@ class RuleConfigurationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for rule in RULE_CONSTANTS:
             if rule.name in self.fields:
-                self.fields[rule.name].help_text = f"{rule.setting_name} · {rule.help_text}"
+                self.fields[rule.name].help_text = f"{rule.help_text} Setting: {rule.setting_name}."
 
     def clean(self) -> dict[str, Any]:
         super().clean()

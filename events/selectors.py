@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 
+from common import metrics
 from common.db import run_db
 from events import models
 from events.decoding.cms import CertificateEntry, ProviderTrust, load_trust_anchors
@@ -107,6 +108,7 @@ def _snapshot_refresh_sync() -> ConfigSnapshot:
     if current is None or configuration_version_get() != current.version:
         current = _snapshot_load()
         _cache.snapshot = current
+        metrics.RULE_CONFIGURATION_VERSION.set(current.version)
     _cache.checked_at = time.monotonic()
     return current
 

@@ -102,12 +102,17 @@ def rules_reset() -> None:
 
 @transaction.atomic
 def rule_configuration_update(changes: dict[str, Any]) -> models.RuleConfiguration:
-    """Apply validated changes to the rule constants; history is recorded by simple-history."""
+    """Apply validated changes to the rule constants; history is recorded by simple-history.
+    Values equal to the current ones are no change: without any real change nothing is written
+    (no history record, no version bump)."""
     unknown = sorted(set(changes) - set(RULE_CONSTANT_FIELDS))
     if unknown:
         raise RuleChangeError({name: "is not a business-rule setting" for name in unknown})
-    rule_history_baseline_ensure()
     row = models.RuleConfiguration.objects.select_for_update().get(pk=1)
+    changes = {name: value for name, value in changes.items() if getattr(row, name) != value}
+    if not changes:
+        return row
+    rule_history_baseline_ensure()
     values = {name: getattr(row, name) for name in RULE_CONSTANT_FIELDS}
     values.update(changes)
     problems = rule_constants_problems(values)

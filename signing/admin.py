@@ -67,6 +67,41 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NonEmptyValueFilter(admin.SimpleListFilter):
+    """A filter over a text field where "" means "none": an explicit choice for it instead of
+    Django's empty, invisible link."""
+
+    field = ""
+    none_label = "none"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        values = (
+            model_admin.get_queryset(request).exclude(**{self.field: ""}).order_by(self.field).values_list(self.field, flat=True)
+        )
+        return [("-", self.none_label)] + [(value, value) for value in values.distinct()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "-":
+            return queryset.filter(**{self.field: ""})
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class ErrorCodeFilter(NonEmptyValueFilter):
+    title = "error code"
+    parameter_name = "error_code"
+    field = "error_code"
+    none_label = "none (success)"
+
+
+class PrintClientFilter(NonEmptyValueFilter):
+    title = "print client"
+    parameter_name = "print_client"
+    field = "print_client"
+    none_label = "none (app requests)"
+
+
 class OutcomeFilter(admin.SimpleListFilter):
     title = "outcome"
     parameter_name = "outcome"
@@ -99,7 +134,7 @@ class EventSubmissionAdmin(ReadOnlyAdmin):
         "duration_ms",
         "print_client",
     )
-    list_filter = ("endpoint", OutcomeFilter, "error_code", ProviderFilter, "domestic_issued", "print_client")
+    list_filter = ("endpoint", OutcomeFilter, ErrorCodeFilter, ProviderFilter, "domestic_issued", PrintClientFilter)
     search_fields = ("error_code", "print_client")
     fields = (
         "created_at",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from common import errors
+from common import errors, metrics
 from common.base64rule import decode_base64
 from common.http import DownstreamRecord, downstream_record
 from events.intake import IntakeResult, events_intake
@@ -139,7 +139,18 @@ async def submission_tracking(endpoint: str, now: datetime, print_client: str = 
         outcome.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         outcome.downstream_ms = calls.timings_ms
         outcome.downstream_errors = calls.errors
-        await _submission_write(outcome)
+        try:
+            await _submission_write(outcome)
+        except errors.ServiceError as exc:  # not in the audit trail: nothing was handed out
+            metrics.submission_observed(endpoint=endpoint, status=exc.status, code=exc.code, domestic_issued=False, eu_issued=0)
+            raise
+        metrics.submission_observed(
+            endpoint=endpoint,
+            status=outcome.status,
+            code=outcome.error_code,
+            domestic_issued=outcome.domestic_issued,
+            eu_issued=outcome.eu_issued,
+        )
 
 
 async def _submission_write(outcome: SubmissionOutcome) -> None:

@@ -39,6 +39,10 @@ class EventSubmission(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["endpoint", "created_at"])]
 
+    def __str__(self) -> str:
+        outcome = "ok" if self.status == 200 else f"{self.status} {self.error_code}".strip()
+        return f"{self.endpoint} at {self.created_at:%Y-%m-%d %H:%M:%S} UTC: {outcome}"
+
 
 class UciAuditRecord(models.Model):
     """One issued UCI, recorded only after the EU signer returned its credential (decision e)."""

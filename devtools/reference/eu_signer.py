@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
+from jsonschema.exceptions import best_match
 
 from devtools.reference.faults import (
     SignerBehaviour,
@@ -33,7 +34,7 @@ from devtools.reference.hcert import (
     SigningError,
     sign_dcc,
 )
-from events.dccschema import is_valid_dcc
+from events.dccschema import DCC_VALIDATOR, is_valid_dcc
 
 USAGE_LETTERS = {"vaccination": "v", "test": "t", "recovery": "r"}
 SIGNING_PATHS = ("/get_credential",)
@@ -84,6 +85,15 @@ def parse_credential_request(body: bytes) -> tuple[str, str, dict[str, Any]]:
     return key_usage, expiration_time, dcc
 
 
+def schema_error_place(dcc: Any) -> str:
+    """Where the DCC fails the schema, without the offending value (it may be personal data)."""
+    error = best_match(DCC_VALIDATOR.iter_errors(dcc))
+    if error is None:
+        return ""
+    place = "/".join(str(part) for part in error.absolute_path) or "(the document)"
+    return f": {place} fails '{error.validator}'"
+
+
 def _error(message: str) -> web.Response:
     return web.Response(status=500, text=message + "\n", content_type="text/plain")
 
@@ -97,7 +107,7 @@ async def get_credential(request: web.Request) -> web.Response:
         if key is None:
             raise SigningError("Unknown key usage")
         if not is_valid_dcc(dcc):
-            raise SigningError("The DCC does not validate against schema 1.3.0")
+            raise SigningError(f"The DCC does not validate against schema 1.3.0{schema_error_place(dcc)}")
         signed = sign_dcc(
             dcc,
             key=key,

@@ -124,3 +124,32 @@ def test_run_fake_identity_services_serves_and_stops_on_sigterm():
         out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert "stopped" in out
+
+
+def test_mint_inge6_jwt_lists_the_test_bsns_and_refuses_an_unknown_one():
+    from django.core.management import CommandError
+
+    from devtools.fakes import FAKE_PERSONS
+    from devtools.management.commands.mint_inge6_jwt import Command
+
+    help_text = Command().create_parser("manage.py", "mint_inge6_jwt").format_help()
+    assert all(bsn in help_text for bsn in FAKE_PERSONS)
+    with pytest.raises(CommandError, match="not a test BSN"):
+        call_command("mint_inge6_jwt", "--bsn", "999999990")
+    out = io.StringIO()
+    call_command("mint_inge6_jwt", "--bsn", "999999990", "--any-bsn", stdout=out)
+    assert out.getvalue().strip()
+
+
+def test_demo_against_a_stopped_service_fails_with_one_line(tmp_path, monkeypatch):
+    from django.core.management import CommandError
+
+    from devtools import devenv
+
+    monkeypatch.setattr(devenv, "DEV_FOLDER", tmp_path)
+    monkeypatch.setenv("DEV_PROVIDER_FOLDER", str(tmp_path / "test-provider"))
+    (tmp_path / "print_token").write_text("not-a-real-token\n")
+    with pytest.raises(CommandError) as raised:
+        call_command("demo", "--url", f"http://127.0.0.1:{free_port()}", "--out", str(tmp_path / "demo"))
+    message = str(raised.value)
+    assert message.startswith("cannot connect to the service at http://127.0.0.1:") and "\n" not in message

@@ -466,3 +466,32 @@ def test_deleting_rule_data_in_bulk_bumps_the_version_once(client, editor):
     assert response.status_code == 302
     assert not models.HpkCode.objects.filter(pk__in=codes).exists()
     assert configuration_version_get() == before + 1
+
+
+def test_rule_labels_are_words_and_name_the_setting_in_the_help(client, editor):
+    page = client.get(CHANGE_URL).content.decode()
+    assert '<label class="required" for="id_domestic_maximum_issuance_days">Issuance horizon:</label>' in page
+    assert "Setting: DOMESTIC_MAXIMUM_ISSUANCE_DAYS." in page
+    assert ">DOMESTIC_MAXIMUM_ISSUANCE_DAYS:<" not in page
+
+
+def test_view_site_points_to_the_api_documentation(client, editor):
+    page = client.get("/admin/").content.decode()
+    assert 'href="/openapi.json">View site' in page or 'href="/docs">View site' in page
+
+
+def test_saving_the_rules_unchanged_writes_no_history_record(client, editor):
+    rule_configuration_update({"domestic_maximum_issuance_days": 21})
+    records = models.RuleConfiguration.history.count()
+    version = models.ConfigurationVersion.objects.get(pk=1).version
+    form = client.get(CHANGE_URL).context["adminform"].form
+    data = {name: form.initial[name] for name in RULE_CONSTANT_FIELDS}
+    data = {name: json.dumps(value) if isinstance(value, list) else value for name, value in data.items()}
+    data = {name: value for name, value in data.items() if value is not False}
+    data = {name: "" if value is None else value for name, value in data.items()}
+    response = client.post(CHANGE_URL, data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert models.RuleConfiguration.history.count() == records
+    assert models.ConfigurationVersion.objects.get(pk=1).version == version
+    rule_configuration_update({"domestic_maximum_issuance_days": 21})  # the service function: no-op too
+    assert models.RuleConfiguration.history.count() == records

@@ -1,21 +1,29 @@
-"""The admin in a real browser: headless Chromium logs in, changes a rule constant, sees the
-history entry (old → new) and opens the dashboard, whose screenshot is written to
-`test-artifacts/dashboard.png`.
+"""The admin in a real browser, served the way `bin/run` and production serve it: the ASGI
+application under uvicorn in a subprocess, static files collected (hashed, compressed) and served
+by servestatic. Headless Chromium logs in, sees the styled admin (the stylesheet applied: the
+computed colour of the header), changes a rule constant, sees the history entry (old → new) and
+opens the dashboard. Screenshots: `test-artifacts/admin-index.png`, `test-artifacts/dashboard.png`.
 
 Needs Debian's `chromium` and `chromium-driver` (bin/setup installs them when missing) and selenium.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
 from django.utils import timezone
 
+from devtools.testing.processes import BASE_DIR
+from devtools.testing.service import database_url, start_service
 from events.models import RuleConfiguration
 from events.services import rules_seed_if_empty
 from signing.models import EventSubmission
@@ -63,11 +71,28 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def static_root():
+    """`manage.py collectstatic` as a deployment runs it (manifest storage: hashed, gzipped)."""
+    folder = tempfile.mkdtemp(prefix="static-")
+    env = dict(os.environ, STATIC_ROOT=folder, STATIC_MANIFEST="true")
+    done = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def site(live_server, settings, transactional_db):
-    """The live server with seeded rules, an editor and a few submission records."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
+def site(static_root, transactional_db):
+    """The service under uvicorn (the production static-file setup) with seeded rules, an
+    editor and a few submission records."""
     rules_seed_if_empty()
     user = User.objects.create_user("editor", password="browser-test-password", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="change_rules"))
@@ -85,7 +110,17 @@ def site(live_server, settings, transactional_db):
                 duration_ms=80 + 20 * i,
                 downstream_ms={"domestic": 30.0 + i, "eu": 20.0 + 2 * i},
             )
-    return live_server.url
+    service = start_service(
+        {
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "STATIC_ROOT": static_root,
+            "STATIC_MANIFEST": "true",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+        }
+    )
+    yield service.url("http")
+    assert service.stop() == 0
 
 
 def wait_for(driver, css: str):
@@ -98,6 +133,18 @@ def test_staff_changes_a_rule_sees_its_history_and_opens_the_dashboard(browser, 
     wait_for(browser, "#id_username").send_keys("editor")
     browser.find_element(By.ID, "id_password").send_keys("browser-test-password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_for(browser, "#id_domestic_maximum_issuance_days")
+
+    # The stylesheet is applied: the hashed, collected base.css styles the header.
+    browser.get(site + "/admin/")
+    header = wait_for(browser, "#header")
+    assert header.value_of_css_property("background-color") == "rgba(65, 118, 144, 1)"
+    stylesheets = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "link[rel=stylesheet]")]
+    assert any("/static/admin/css/base." in href and href.endswith(".css") and "base.css" not in href for href in stylesheets)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "admin-index.png"))
+
+    browser.get(site + "/admin/events/ruleconfiguration/1/change/")
 
     field = wait_for(browser, "#id_domestic_maximum_issuance_days")
     assert "Days. Strips are issued for at most this many days ahead." in browser.page_source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +170,25 @@ def test_counts_per_day_use_utc_days(client, staff):
     EventSubmission.objects.create(created_at=datetime(2024, 3, 1, 23, 30, tzinfo=UTC), endpoint="credentials", status=200)
     page = client.get(SUBMISSIONS + "?created_at__year=2024").content.decode()
     assert "<td>2024-03-01</td><td>1</td>" in page
+
+
+def test_a_submission_has_a_readable_title(client, staff):
+    record = submission(status=503, error_code="downstream_unavailable")
+    assert str(record).startswith("credentials at ") and str(record).endswith("UTC: 503 downstream_unavailable")
+    page = client.get(f"{SUBMISSIONS}{record.pk}/change/").content.decode()
+    assert "EventSubmission object" not in page
+
+
+def test_filters_have_no_empty_links(client, staff):
+    submission()
+    submission(status=503, error_code="downstream_unavailable")
+    submission(endpoint="print", print_client="portal")
+    page = client.get(SUBMISSIONS).content.decode()
+    filters = page[page.index('id="changelist-filter"') :]
+    filters = filters[: filters.index("</nav>")]
+    assert re.findall(r"<a href=", filters)
+    assert not re.search(r'<a href="[^"]*"[^>]*>\s*</a>', filters)
+    assert "none (success)" in page and "none (app requests)" in page
+    assert client.get(SUBMISSIONS + "?error_code=-").context["cl"].result_count == 2
+    assert client.get(SUBMISSIONS + "?print_client=-").context["cl"].result_count == 2
+    assert client.get(SUBMISSIONS + "?print_client=portal").context["cl"].result_count == 1

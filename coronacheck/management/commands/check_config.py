@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from coronacheck.config_checks import config_problems, config_warnings
@@ -17,6 +18,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.DEVELOPMENT_DEFAULTS:
+            names = ", ".join(settings.DEVELOPMENT_DEFAULTS)
+            self.stdout.write(self.style.WARNING(f"development mode (DEBUG): generated development values in .dev/ for {names}"))
         problems = config_problems()
         warnings = config_warnings()
         for warning in warnings:

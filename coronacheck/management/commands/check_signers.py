@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.health import rvig_healthy
 from common import errors
-from common.http import client_for, clients_close
+from common.http import client_for, clients_close, transport_failure_reason
 from signing.clients import domestic_prepare_issue
 
 
@@ -54,6 +54,8 @@ async def _domestic_prepare_issue() -> str:
 
 
 async def _rvig(timeout: float) -> str:
+    if not settings.RVIG_HEALTH_CHECK_BSN:  # connectivity only: any answer, with the reason of a failure
+        return await _any_answer("rvig", _origin(settings.RVIG_URL) + "/", timeout)
     if not await rvig_healthy():
         raise errors.downstream_unavailable()
     return "person look-up succeeded" if settings.RVIG_HEALTH_CHECK_BSN else "reachable"
@@ -65,11 +67,11 @@ async def _check(system: str, target: str, call: Callable[[], Awaitable[str]], t
         detail = await asyncio.wait_for(call(), timeout)
         ok = True
     except TimeoutError:
-        ok, detail = False, f"no answer within {timeout:g} s"
+        ok, detail = False, f"timed out: no answer within {timeout:g} s"
     except errors.ServiceError as exc:
-        ok, detail = False, exc.code
+        ok, detail = False, f"{exc.code}: {exc.reason}" if exc.reason else exc.code
     except (httpx.HTTPError, OSError) as exc:
-        ok, detail = False, type(exc).__name__
+        ok, detail = False, transport_failure_reason(exc)
     return SignerCheck(system, target, ok, (time.perf_counter() - started) * 1000, detail)
 
 

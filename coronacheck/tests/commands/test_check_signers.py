@@ -84,3 +84,28 @@ def test_a_bad_prepare_issue_answer_fails(downstreams, peer):
     with pytest.raises(CommandError, match="domestic"):
         call_command("check_signers", stdout=out)
     assert "downstream_bad_response" in out.getvalue()
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections (the kernel's backlog) but never answers."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_a_refused_connection_is_told_from_a_timeout(downstreams, silent_port):
+    downstreams.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = "http://127.0.0.1:9/prepare_issue"  # nothing listens: refused
+    downstreams.INGE6_BSN_RETRIEVAL_URL = "http://127.0.0.1:9/bsn_attribute"
+    downstreams.EU_INTERNATIONAL_SIGNING_URL = f"http://127.0.0.1:{silent_port}/get_credential"
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_signers", "--timeout", "1", stdout=out)
+    rows = {line.split()[0]: line for line in out.getvalue().splitlines()[1:]}
+    assert "downstream_unavailable: connection refused" in rows["domestic"]
+    assert "connection refused" in rows["inge6"]
+    assert "timed out" in rows["eu"] and "refused" not in rows["eu"]

@@ -46,3 +46,14 @@ def test_help_runs_as_a_real_process():
     )
     assert result.returncode == 0, result.stderr
     assert "EU_RECOVERY_TEST_TYPES" in result.stdout and "--reset" in result.stdout
+
+
+PROJECT_APPS = {"coronacheck", "api", "signing", "events", "devtools"}
+
+
+@pytest.mark.parametrize("name", sorted(name for name, app in get_commands().items() if app in PROJECT_APPS))
+def test_every_project_command_imports_and_builds_its_parser(name):
+    """Catches stale imports in commands that only bin/run or bin/demo use."""
+    command = load_command_class(get_commands()[name], name)
+    assert command.create_parser("manage.py", name).format_help()
+    assert command.help

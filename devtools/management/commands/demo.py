@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from coronacheck import devenv
+from devtools import devenv
 from devtools.reference.domestic_signer import structural_issue_commitment_message
 from devtools.reference.qr import credential_png
 from devtools.testprovider import ensure_dev_test_provider, make_blob
@@ -75,7 +75,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
+        parser.add_argument(
+            "--url",
+            default=os.environ.get("DEV_SERVICE_URL", "http://127.0.0.1:8000"),
+            help="base URL of the running service (default: the one bin/run wrote to .dev/env)",
+        )
         parser.add_argument("--out", default=".dev/demo", help="folder for the QR PNG files")
 
     def handle(self, *args, url: str, out: str, **options):
@@ -86,8 +90,19 @@ class Command(BaseCommand):
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.now(timezone.utc)
+        try:
+            self._walk(client_url=url, signer=signer, token_path=token_path, out_dir=out_dir, now=now)
+        except httpx.ConnectError:
+            raise CommandError(f"cannot connect to the service at {url}: is it running? (start it with bin/run)") from None
+        except httpx.TimeoutException:
+            raise CommandError(f"the service at {url} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise CommandError(f"request to the service at {url} failed: {type(exc).__name__}: {exc}") from None
+        self.stdout.write(f"QR codes written to {out_dir}/")
+
+    def _walk(self, *, client_url: str, signer, token_path: Path, out_dir: Path, now: datetime) -> None:
         vaccinations, test = sample_results(now)
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=client_url, timeout=30) as client:
             printed = client.post(
                 "/app/print/",
                 json={"events": [make_blob(vaccinations, signer)]},
@@ -125,7 +140,6 @@ class Command(BaseCommand):
                 f"credentials: {len(domestic['origins']) if domestic else 0} domestic origins, "
                 f"{len(cards['euGreencards'])} EU certificates"
             )
-        self.stdout.write(f"QR codes written to {out_dir}/")
 
     def _check(self, response: httpx.Response, step: str) -> None:
         if response.status_code != 200:

@@ -6,7 +6,7 @@ import asyncio
 import signal
 
 from aiohttp import web
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.fakes import FakeControls, inge6_app_from_settings, rvig_app
 
@@ -49,5 +49,8 @@ class Command(BaseCommand):
             f"fake RVIG on http://{host}:{rvig_port}/gba-v/online/lo3services/adhoc"
         )
         self.stdout.flush()
-        asyncio.run(serve(host, inge6_port, rvig_port))
+        try:
+            asyncio.run(serve(host, inge6_port, rvig_port))
+        except OSError as error:  # typically a port in use
+            raise CommandError(f"cannot listen on {host}:{inge6_port}/{rvig_port}: {error.strerror or error}") from None
         self.stdout.write("stopped")

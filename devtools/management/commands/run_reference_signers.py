@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.reference.server import add_signer_arguments, options_from_arguments, run
 
@@ -23,4 +23,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
             self.stdout.flush()
 
-        run(options_from_arguments(options), announce=announce)
+        try:
+            run(options_from_arguments(options), announce=announce)
+        except OSError as error:  # typically a port in use
+            raise CommandError(f"cannot listen: {error.strerror or error}") from None

@@ -157,3 +157,11 @@ def test_any_method_is_accepted(signers, vaccination_dcc):
 
 def test_health(signers):
     assert httpx.get(f"{signers.eu_url}/health").json() == {"status": "ok"}
+
+
+def test_a_schema_failure_names_the_place_without_the_value(signers, vaccination_dcc):
+    dcc = {**vaccination_dcc, "dob": "1899-12-31"}
+    response = get_credential(signers, {"keyUsage": "vaccination", "expirationTime": EXPIRATION, "dcc": dcc})
+    assert response.status_code == 500  # the real signer's error shape (signers.md §3.1)
+    assert response.text.startswith("Could not issue credential: The DCC does not validate against schema 1.3.0: dob fails")
+    assert "1899" not in response.text

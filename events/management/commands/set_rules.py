@@ -77,6 +77,13 @@ class Command(BaseCommand):
             for field in RULE_CONSTANT_FIELDS:
                 self.stdout.write(f"{field.upper()}={json.dumps(getattr(before, field))}")
             return
+        unchanged = [field for field, value in changes.items() if getattr(before, field) == value]
+        for field in unchanged:
+            self.stdout.write(f"{field.upper()}: {json.dumps(getattr(before, field))} (unchanged)")
+        changes = {field: value for field, value in changes.items() if field not in unchanged}
+        if not changes:
+            self.stdout.write("nothing changed: no history record written")
+            return
         try:
             row = rule_configuration_update(changes)
         except RuleChangeError as exc:

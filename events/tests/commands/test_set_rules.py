@@ -78,3 +78,17 @@ def test_reset_restores_the_defaults_and_rule_data():
         .first()
         .history_change_reason.startswith("manage.py set_rules --reset")
     )
+
+
+def test_set_rules_with_the_current_value_writes_no_history_record():
+    from io import StringIO
+
+    from events.models import RuleConfiguration
+
+    call_command("set_rules", "DOMESTIC_MAXIMUM_ISSUANCE_DAYS=21", stdout=StringIO())
+    records = RuleConfiguration.history.count()
+    out = StringIO()
+    call_command("set_rules", "DOMESTIC_MAXIMUM_ISSUANCE_DAYS=21", stdout=out)
+    assert RuleConfiguration.history.count() == records
+    assert "DOMESTIC_MAXIMUM_ISSUANCE_DAYS: 21 (unchanged)" in out.getvalue()
+    assert "nothing changed" in out.getvalue()
