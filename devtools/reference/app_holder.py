@@ -21,7 +21,7 @@ from typing import Any
 
 from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER, load_idemix_public_key
 from idemix import holder
-from idemix.encoding import decode_big_int
+from idemix.encoding import decode_big_int, decode_metadata_attribute
 from idemix.holder import CategoryMode, Credential, CredentialBuilder
 from idemix.issuer import CreateCredentialMessage
 from idemix.keys import PublicKey
@@ -55,15 +55,20 @@ class AppHolder:
     builders: tuple[CredentialBuilder, ...]
     icm: str  # base64 of the issue commitment message JSON, as /app/credentials/ takes it
 
-    def construct(self, create_credential_messages: str | Sequence[Mapping[str, Any]], version: int = 2) -> list[Credential]:
+    def construct(
+        self, create_credential_messages: str | Sequence[Mapping[str, Any]], version: int | None = None
+    ) -> list[Credential]:
         """Build the credentials (the domestic green card's `createCredentialMessages`: base64 of
-        the JSON list, or the list); raises `idemix.holder.HolderError` when one does not verify."""
+        the JSON list, or the list); raises `idemix.holder.HolderError` when one does not verify.
+        `version`: the expected credential version; by default the one the first credential's
+        metadata names (the service sends `DOMESTIC_NL_CREDENTIAL_VERSION`)."""
         messages = (
             _json(create_credential_messages) if isinstance(create_credential_messages, str) else create_credential_messages
         )
-        return holder.construct_credentials(
-            self.builders, [CreateCredentialMessage.from_json(message) for message in messages], version
-        )
+        parsed = [CreateCredentialMessage.from_json(message) for message in messages]
+        if version is None:
+            version = decode_metadata_attribute(parsed[0].attributes[0])[0] if parsed else 2
+        return holder.construct_credentials(self.builders, parsed, version)
 
     def disclose(
         self, credential: Credential, disclosure_time: int, mode: CategoryMode = CategoryMode.DISCLOSED_V2_SERIALIZATION

@@ -3,7 +3,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from coronacheck import devenv
+from devtools import devenv
 
 
 class Command(BaseCommand):
