@@ -154,6 +154,13 @@ DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = env_str("DOMESTIC_NL_VWS_ONLINE_SIGNING_URL
 DOMESTIC_NL_VWS_PAPER_SIGNING_URL = env_str("DOMESTIC_NL_VWS_PAPER_SIGNING_URL")
 DOMESTIC_NL_KEY_IDENTIFIER = env_str("DOMESTIC_NL_KEY_IDENTIFIER", "")
 DOMESTIC_NL_CREDENTIAL_VERSION = env_int("DOMESTIC_NL_CREDENTIAL_VERSION", 2)
+# Optional (this project): the domestic signer's Idemix key pair, gabi XML (signers.md §2.7). The
+# service never signs with it. With the public key, check_signers checks that a credential the
+# signer issues verifies under it; with both, check_config validates the pair (n = p·q, safe
+# primes, bases that are quadratic residues). The secret key belongs on the signer's host: set it
+# only where the pair is checked, never on the service's hosts.
+DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE", ""))
+DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE = secret_path(SECRETS_FOLDER, env_str("DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE", ""))
 EU_INTERNATIONAL_SIGNING_URL = env_str("EU_INTERNATIONAL_SIGNING_URL")
 INGE6_BSN_RETRIEVAL_URL = env_str("INGE6_BSN_RETRIEVAL_URL")
 INGE6_JWT_ISSUER = env_str("INGE6_JWT_ISSUER", "")
