@@ -26,10 +26,12 @@ start of their next calls (tests: proof that the event loop answers while a work
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
@@ -56,6 +58,7 @@ DEFAULT_PRIME_POOL_SIZE = 200
 HOLD_PATH = "/_reference/hold"
 
 STATE = web.AppKey("domestic_signer_state", dict)
+logger = logging.getLogger(__name__)
 
 
 def build_signer(issuer_pk_id: str, public: PublicKey, secret: SecretKey, pool: PrimePool) -> Signer:
@@ -129,15 +132,24 @@ def _start(config: DomesticSignerConfig) -> dict[str, Any]:
     gate.set()
     backend = arith.active_backend().name
     arguments = (config.issuer_pk_id, public_key_xml(config.public), secret_key_xml(config.secret), pool, backend, gate, held)
-    executor: Executor
-    if config.workers > 0:
-        executor = ProcessPoolExecutor(
-            max_workers=config.workers, mp_context=context, initializer=_worker_start, initargs=arguments
-        )
-    else:  # in-process (tests of the HTTP layer): one thread, the same code
-        executor = ThreadPoolExecutor(max_workers=1, initializer=_worker_start, initargs=arguments)
+
+    def new_executor() -> Executor:
+        if config.workers > 0:
+            return ProcessPoolExecutor(
+                max_workers=config.workers, mp_context=context, initializer=_worker_start, initargs=arguments
+            )
+        # in-process (tests of the HTTP layer): one thread, the same code
+        return ThreadPoolExecutor(max_workers=1, initializer=_worker_start, initargs=arguments)
+
     signer = build_signer(config.issuer_pk_id, config.public, config.secret, pool)
-    return {"signer": signer, "pool": pool, "executor": executor, "gate": gate, "held": held}
+    return {
+        "signer": signer,
+        "pool": pool,
+        "executor": new_executor(),
+        "new_executor": new_executor,
+        "gate": gate,
+        "held": held,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,8 +198,19 @@ def _heavy(route: str) -> Route:
     async def call(request: web.Request, body: bytes) -> web.Response:
         state = request.app[STATE]
         state["in_flight"] += 1
+        executor = state["executor"]
         try:
-            status, answer = await asyncio.get_running_loop().run_in_executor(state["executor"], _worker_call, route, body)
+            status, answer = await asyncio.get_running_loop().run_in_executor(executor, _worker_call, route, body)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): answer this call, start a fresh pool.
+            logger.error("domestic signer: a worker process died; starting new workers")
+            if state["executor"] is executor:
+                state["executor"] = state["new_executor"]()
+                executor.shutdown(wait=False, cancel_futures=True)
+            return _text_error(500, "Could not issue credentials: the worker process failed\n")
+        except Exception:  # a defect, not a request error: logged with its traceback, answered 500
+            logger.exception("domestic signer: unexpected failure in %s", route)
+            return _text_error(500, "Internal error\n")
         finally:
             state["in_flight"] -= 1
         if status != 200:
@@ -244,7 +267,8 @@ def create_domestic_app(
 
 async def _hold(request: web.Request) -> web.Response:
     """`POST {"hold": true|false}` closes or opens the workers' gate; any method answers
-    `{"hold": bool, "held": <calls waiting at the gate>, "inFlight": <calls in the executor>}`."""
+    `{"hold": bool, "held": <calls waiting at the gate>, "inFlight": <calls in the executor>,
+    "workers": [<process ids of the started workers>]}`."""
     state = request.app[STATE]
     if request.method == "POST":
         try:
@@ -257,4 +281,8 @@ async def _hold(request: web.Request) -> web.Response:
             state["gate"].clear()
         else:
             state["gate"].set()
-    return web.json_response({"hold": not state["gate"].is_set(), "held": state["held"].value, "inFlight": state["in_flight"]})
+    executor = state["executor"]
+    pids = sorted(getattr(executor, "_processes", None) or {})  # the pool's worker processes (tests)
+    return web.json_response(
+        {"hold": not state["gate"].is_set(), "held": state["held"].value, "inFlight": state["in_flight"], "workers": pids}
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import threading
 import time
 
@@ -331,4 +333,25 @@ def test_the_signer_answers_while_a_worker_issues(signers):
     caller.join(60)
     assert len(results) == 1 and results[0].status_code == 200, results
     assert len(results[0].json()) == 28
-    assert hold(signers) == {"hold": False, "held": 0, "inFlight": 0}
+    state = hold(signers)
+    assert (state["hold"], state["held"], state["inFlight"]) == (False, 0, 0)
+
+
+def test_a_dead_worker_is_replaced(signers):
+    """A worker process that dies (here: killed by this test, by its process id) fails the call
+    that finds it dead with a 500 text answer; the signer starts new workers and issues again."""
+    workers = hold(signers)["workers"]
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    static = {"credentialAttributes": attributes(isPaperProof="1"), "credentialVersion": 2}
+    deadline = time.monotonic() + 30
+    while True:  # the pool notices the death asynchronously: until then a call may still queue
+        response = post(signers, "/issue_static", static)
+        if response.status_code == 500:
+            assert_text_error(response, 500, "Could not issue credentials: the worker process failed\n")
+            break
+        assert response.status_code == 200 and time.monotonic() < deadline
+    response = post(signers, "/issue_static", static)
+    assert response.status_code == 200, response.text
+    assert verifier.verify(response.json()["qr"], "3G", key_map(), CONFIG, VALID_FROM).ok
+    assert hold(signers)["workers"] not in ([], workers)
