@@ -165,6 +165,23 @@ def test_issue_static_is_a_real_paper_qr(signers, version):
     assert credential.proof_identifier_b64 == body["proofIdentifier"]
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=random_maps, version=st.sampled_from([2, 3]), category=st.sampled_from(["", "1", "3"]))
+def test_issue_static_round_trip_property(signers, values, version, category):
+    values = {**values, "isPaperProof": "1"}
+    if version == 3:
+        values["category"] = category
+    request = {"credentialAttributes": values, "credentialVersion": version, "keyIdentifier": KEY_ID}
+    response = post(signers, "/issue_static", request)
+    assert response.status_code == 200, response.text
+    result = verifier.verify(response.json()["qr"], "3G", key_map(), CONFIG, int(values["validFrom"]))
+    assert result.ok, result.error
+    assert result.credential is not None and result.credential.attributes == values
+    assert result.credential.proof_identifier_b64 == response.json()["proofIdentifier"]
+    one_g = verifier.verify(response.json()["qr"], "1G", key_map(), CONFIG, int(values["validFrom"]))
+    assert one_g.ok == (version == 3 and category == "1")
+
+
 def test_issue_static_2021_shape_uses_the_single_key(signers):
     response = post(signers, "/issue_static", {"credentialAttributes": attributes(isPaperProof="1"), "credentialVersion": 2})
     assert response.status_code == 200, response.text
@@ -355,3 +372,28 @@ def test_a_dead_worker_is_replaced(signers):
     assert response.status_code == 200, response.text
     assert verifier.verify(response.json()["qr"], "3G", key_map(), CONFIG, VALID_FROM).ok
     assert hold(signers)["workers"] not in ([], workers)
+
+
+async def test_the_in_process_mode_serves_the_same_routes():
+    """`--domestic-workers 0`: one thread instead of worker processes, the same routes."""
+    from aiohttp import web
+
+    from devtools.reference.domestic_signer import DomesticSignerConfig, create_domestic_app
+    from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER, load_idemix_keys
+    from devtools.testing.processes import free_port
+
+    public, secret = load_idemix_keys(TEST_IDEMIX_KEY_FOLDER)
+    app = create_domestic_app(DomesticSignerConfig(KEY_ID, public, secret, workers=0, prime_pool_size=4))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=JSON, timeout=60) as client:
+            request = {"credentialAttributes": attributes(isPaperProof="1"), "credentialVersion": 2}
+            response = await client.post("/issue_static", content=json.dumps(request))
+            assert response.status_code == 200, response.text
+            assert verifier.verify(response.json()["qr"], "3G", key_map(), CONFIG, VALID_FROM).ok
+            assert (await client.get("/stats")).json()["Size"] == 4
+    finally:
+        await runner.cleanup()
