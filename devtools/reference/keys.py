@@ -6,10 +6,14 @@ folder that instead holds a single ``cert.pem`` / ``key.pem`` pair (the layout o
 pair in ``reference/keys/hcert/``) uses that pair for every usage.
 
 Domestic signer (Idemix): an Idemix key folder holds ``pk.xml`` and ``sk.xml`` (mode 0600) in
-gabi's XML format, the layout of the TEST ONLY pair in ``reference/keys/idemix/``. By default it is
-the ``idemix/`` subfolder of the EU key folder. A fresh development pair (2048-bit modulus from
-safe primes, 12 bases) takes seconds with gmpy2 (longer without); it is made on first use, as the
-development DSCs are, and never replaces an existing pair.
+gabi's XML format, the layout of the TEST ONLY pair in ``reference/keys/idemix/``. The signer uses
+(`signer_idemix_key_folder`) the folder it is given; else the ``idemix/`` subfolder of the EU key
+folder when it holds a pair (``generate_signer_keys`` makes one there); else the TEST ONLY pair of
+the shared reference data, the key of the real QR vectors and of upstream's test data, so that the
+genuine Go holder and verifier work against it unconfigured; else (no reference data beside the
+checkout) a fresh pair made on first use in the ``idemix/`` subfolder. A fresh pair (2048-bit
+modulus from safe primes, 12 bases) takes seconds with gmpy2 (longer without) and never replaces
+an existing one. The TEST ONLY pair is not copied into the project.
 """
 
 from __future__ import annotations
@@ -165,6 +169,17 @@ def load_signer_keys(folder: Path) -> dict[str, SignerKey]:
 def idemix_key_folder(key_folder: Path, option: str | os.PathLike[str] | None = None) -> Path:
     """The option if given, else the `idemix/` subfolder of the (EU) key folder."""
     return Path(option) if option else key_folder / IDEMIX_SUBFOLDER
+
+
+def signer_idemix_key_folder(key_folder: Path, option: str | os.PathLike[str] | None = None) -> Path:
+    """Where the reference domestic signer reads (or, if empty, makes) its pair; see the module
+    docstring for the order."""
+    if option:
+        return Path(option)
+    own = idemix_key_folder(key_folder)
+    if has_idemix_keys(own) or not has_idemix_keys(TEST_IDEMIX_KEY_FOLDER):
+        return own
+    return TEST_IDEMIX_KEY_FOLDER
 
 
 def has_idemix_keys(folder: Path) -> bool:

@@ -33,10 +33,10 @@ from devtools.reference.keys import (
     generate_signer_keys,
     has_idemix_keys,
     has_signer_keys,
-    idemix_key_folder,
     key_folder_from_environment,
     load_idemix_keys,
     load_signer_keys,
+    signer_idemix_key_folder,
 )
 
 FAULT_ENV = "REFERENCE_SIGNER_FAULT"
@@ -60,7 +60,7 @@ class SignerOptions:
 
     @property
     def idemix_folder(self) -> Path:
-        return idemix_key_folder(self.key_folder, self.idemix_key_folder)
+        return signer_idemix_key_folder(self.key_folder, self.idemix_key_folder)
 
 
 def add_signer_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +89,9 @@ def add_signer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idemix-key-folder",
         default=None,
-        help="domestic signer's gabi XML pair pk.xml/sk.xml (default: the idemix/ subfolder of the key folder, "
-        "generated on first use; the TEST ONLY pair is ../shared/reference/keys/idemix)",
+        help="domestic signer's gabi XML pair pk.xml/sk.xml (default: the key folder's idemix/ subfolder if it "
+        "holds a pair, else the TEST ONLY pair of ../shared/reference/keys/idemix, else a pair generated "
+        "in the idemix/ subfolder)",
     )
     parser.add_argument(
         "--domestic-workers", type=int, default=DEFAULT_WORKERS, help="processes that issue (0: one thread, tests)"

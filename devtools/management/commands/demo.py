@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from devtools import devenv
 from devtools.reference.app_holder import app_commitments
-from devtools.reference.keys import idemix_key_folder, key_folder_from_environment, load_idemix_public_key
+from devtools.reference.keys import key_folder_from_environment, load_idemix_public_key, signer_idemix_key_folder
 from devtools.reference.qr import credential_png
 from devtools.testprovider import ensure_dev_test_provider, make_blob
 from idemix import verifier
@@ -228,6 +228,6 @@ class Command(BaseCommand):
 
 
 def _idemix_folder(option: str | None) -> Path:
-    """The domestic signer's key folder as bin/run starts it: the idemix/ subfolder of
-    $EU_SIGNER_KEY_FOLDER (or .dev/signer-keys/), unless given."""
-    return idemix_key_folder(key_folder_from_environment(), option)
+    """The domestic signer's key folder as bin/run starts it (with $EU_SIGNER_KEY_FOLDER or
+    .dev/signer-keys/ as the key folder), unless given."""
+    return signer_idemix_key_folder(key_folder_from_environment(), option)
