@@ -3,11 +3,12 @@
 credential, the others only get a connectivity request (RVIG a person look-up only when
 RVIG_HEALTH_CHECK_BSN is configured).
 
-With DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE set, the domestic check goes one step further, as an app
-would: it commits to a fresh holder secret against the prepared nonce, has the signer issue one
-*specimen* credential that expired in 1970 (`isSpecimen` 1, `validFrom` 0, one hour, no initials
-or birth date), and constructs it with the Idemix holder, which checks the signer's proof and the
-CL signature under the configured public key. Such a credential is valid nowhere."""
+With DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE set, the domestic check goes further, as an app would: it
+commits to a fresh holder secret against the prepared nonce, has the signer issue one *specimen*
+credential that expired in 1970 (`isSpecimen` 1, `validFrom` 0, one hour, no initials or birth
+date), and constructs it with the Idemix holder, which checks the signer's proof and the CL
+signature under the configured public key; then it asks the paper signer for a specimen paper QR
+with the same attributes and verifies its proof under that key. Neither is valid anywhere."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ from django.core.management.base import BaseCommand, CommandError
 from api.health import rvig_healthy
 from common import errors
 from common.http import client_for, clients_close
-from idemix import holder
+from idemix import holder, verifier
 from idemix.encoding import ATTRIBUTE_NAMES, decode_big_int
 from idemix.issuer import CreateCredentialMessage, IdemixError
 from idemix.keys import PublicKey, load_public_key
-from signing.clients import domestic_issue, domestic_prepare_issue
+from signing.clients import domestic_issue, domestic_issue_static, domestic_prepare_issue
 
 #: The attributes of the check's credential: a specimen, valid for one hour in 1970, nobody's.
 CHECK_ATTRIBUTES = {"isSpecimen": "1", "isPaperProof": "0", "validFrom": "0", "validForHours": "1"}
@@ -91,7 +92,15 @@ async def _domestic_specimen(public: PublicKey, prepared: dict[str, Any]) -> str
         await asyncio.to_thread(holder.construct_credentials, builders, messages, version)
     except (IdemixError, ValueError, KeyError, TypeError) as exc:
         raise SpecimenCheckFailed(str(exc)[:120]) from exc
-    return f"issued a specimen credential that verifies with key {prepared.get('issuerPkId')}"
+    # The paper signer (its own URL, possibly its own deployment): an expired specimen paper QR
+    # whose proof must verify under the same key (the proof only: it is meant to be invalid).
+    qr = await domestic_issue_static(attributes={**_check_strip(version), "isPaperProof": "1"})
+    try:
+        key_id = verifier.qr_issuer_pk_id(qr)
+        await asyncio.to_thread(verifier.verify_qr, qr, {key_id: public})
+    except (verifier.VerificationError, ValueError) as exc:
+        raise SpecimenCheckFailed(f"paper QR: {str(exc)[:100]}") from exc
+    return f"issued a specimen credential and a specimen paper QR that verify with key {prepared.get('issuerPkId')}"
 
 
 class SpecimenCheckFailed(Exception):
@@ -148,10 +157,10 @@ def checks_table(results: list[SignerCheck]) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Check that the downstream systems answer: the domestic signer (POST /prepare_issue for one "
-        "credential; with DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE also /issue of an expired specimen credential, "
-        "verified with that key), the EU signer (GET /health), Inge-6 and RVIG (connectivity; RVIG looks up a person "
-        "only if RVIG_HEALTH_CHECK_BSN is set). Prints a table with status and latency; exits with "
-        "status 1 if any check fails."
+        "credential; with DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE also /issue and /issue_static of an expired "
+        "specimen credential, verified with that key), the EU signer (GET /health), Inge-6 and RVIG "
+        "(connectivity; RVIG looks up a person only if RVIG_HEALTH_CHECK_BSN is set). Prints a table "
+        "with status and latency; exits with status 1 if any check fails."
     )
 
     def add_arguments(self, parser) -> None:

@@ -92,11 +92,13 @@ def test_the_domestic_check_issues_a_specimen_that_verifies_with_the_configured_
 
     downstreams.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = signers.url("domestic", "/prepare_issue")
     downstreams.DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = signers.url("domestic", "/issue")
+    downstreams.DOMESTIC_NL_VWS_PAPER_SIGNING_URL = signers.url("domestic", "/issue_static")
     downstreams.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE = str(TEST_IDEMIX_KEY_FOLDER / "pk.xml")
     out = StringIO()
     call_command("check_signers", "--timeout", "10", stdout=out)
     domestic = next(line for line in out.getvalue().splitlines() if line.startswith("domestic "))
-    assert "  ok  " in domestic and "issued a specimen credential that verifies with key TST-KEY-01" in domestic
+    assert "  ok  " in domestic
+    assert "issued a specimen credential and a specimen paper QR that verify with key TST-KEY-01" in domestic
 
 
 def test_the_domestic_check_fails_with_another_key(downstreams, signers, tmp_path):

@@ -20,7 +20,6 @@ from devtools.reference.keys import key_folder_from_environment, load_idemix_pub
 from devtools.reference.qr import credential_png
 from devtools.testprovider import ensure_dev_test_provider, make_blob
 from idemix import verifier
-from idemix.encoding import decode_attribute_int, decode_metadata_attribute
 from idemix.keys import PublicKey
 
 
@@ -160,12 +159,11 @@ def run_demo(
 
 
 def _issuer_pk_id(qr: str) -> str:
-    """The key id a domestic QR names (its metadata attribute), so that the key map names the
-    signer's key whatever id the signer was started with."""
+    """The key id a domestic QR names, so that the key map names the signer's key whatever id
+    the signer was started with."""
     try:
-        _version, proof = verifier.decode_qr(qr)
-        return decode_metadata_attribute(decode_attribute_int(proof.a_disclosed[0]))[1]
-    except (verifier.VerificationError, ValueError, IndexError):
+        return verifier.qr_issuer_pk_id(qr)
+    except verifier.VerificationError:
         return ""
 
 
