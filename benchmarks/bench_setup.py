@@ -4,12 +4,21 @@ Migrates the database, registers the development test provider (its signer certi
 creates a print token and pre-signs the provider results once: signing blobs is the client's
 cost, not the server's. Writes `{print_events, credentials_events, icm, print_token}` as JSON to
 the path given as the only argument.
+
+`icm` is one structural issue commitment message reused by every request: right for the canned
+signers (`fake_signers.py`, which check shapes only). The reference domestic signer verifies the
+commitments against each session's own nonce and refuses it, so with `run_matrix.py --signers
+reference` the `/app/credentials/` rows measure the domestic failure path (502); a real
+commitment per request (`devtools.reference.app_holder`) would put about 100 ms of the app's
+arithmetic per request into the load generator.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +26,15 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
+
+
+def structural_icm(amount: int) -> str:
+    """Base64 of an issue commitment message with the structure of a real one (`n_2` and `amount`
+    combined proofs) and random numbers in place of proofs: for the canned signers only."""
+    number = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    proofs = [{"U": number, "c": number, "v_prime_response": number, "s_response": number} for _ in range(amount)]
+    return base64.b64encode(json.dumps({"n_2": number, "combinedProofs": proofs}).encode()).decode("ascii")
 
 
 def provider_result(now: datetime, provider: str) -> dict:

@@ -33,15 +33,22 @@ def timed(client: httpx.Client, url: str, **kwargs) -> tuple[float, httpx.Respon
     return elapsed, response
 
 
-def measure(base: str, fixtures: dict, requests: int) -> dict[str, list[float]]:
+def measure(base: str, fixtures: dict, requests: int, real_commitments: bool = False) -> dict[str, list[float]]:
+    """`real_commitments`: the app's commitments against each session's nonce (made before the
+    timed call), which the reference domestic signer verifies; the canned signers take the
+    fixtures' structural one."""
     results: dict[str, list[float]] = {"prepare_issue": [], "credentials": [], "print": []}
+    if real_commitments:
+        sys.path.insert(0, str(BASE_DIR))
+        from devtools.reference.app_holder import holder_icm
     with httpx.Client(timeout=30) as client:
         for index in range(requests + 1):
             prepare_ms, response = timed(client, f"{base}/app/prepare_issue/")
+            session = response.json()
             body = {
                 "events": fixtures["credentials_events"],
-                "stoken": response.json()["stoken"],
-                "issueCommitmentMessage": fixtures["icm"],
+                "stoken": session["stoken"],
+                "issueCommitmentMessage": holder_icm(session["prepareIssueMessage"]) if real_commitments else fixtures["icm"],
             }
             credentials_ms, _ = timed(client, f"{base}/app/credentials/", json=body)
             print_ms, _ = timed(
@@ -79,7 +86,12 @@ def main() -> None:
         arguments.signers, arguments.delay_ms, db_url, Path(tempfile.gettempdir()) / "coronacheck-latency-server.log"
     )
     try:
-        results = measure(stack.service_url, json.loads(fixtures_path.read_text()), arguments.requests)
+        results = measure(
+            stack.service_url,
+            json.loads(fixtures_path.read_text()),
+            arguments.requests,
+            real_commitments=arguments.signers == "reference",
+        )
     finally:
         stack.stop()
     calls = {

@@ -134,6 +134,9 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
             *delays,
             "--key-folder",
             str(BENCH_FOLDER / "signer-keys"),
+            # the TEST ONLY Idemix pair: the key devtools.reference.app_holder commits to
+            "--idemix-key-folder",
+            str(BASE_DIR.parent / "shared" / "reference" / "keys" / "idemix"),
         ]
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for port in (eu_port, domestic_port):

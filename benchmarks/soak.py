@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
 import os
 import random
 import secrets
@@ -41,7 +40,7 @@ import httpx
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: E402
+from devtools.reference.app_holder import holder_icm  # noqa: E402
 
 READ_TIMEOUT = 1.0
 BEHAVIOURS = [
@@ -156,10 +155,11 @@ async def credentials_once(client: httpx.AsyncClient, data: dict, tally: Tally) 
     if prepared.status_code != 200:
         return
     session = prepared.json()
-    amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
+    # the app's commitments against the signer's nonce (real: the reference signer verifies them)
+    icm = await asyncio.to_thread(holder_icm, session["prepareIssueMessage"])
     response = await client.post(
         "/app/credentials/",
-        json={"events": data["credentials"], "stoken": session["stoken"], "issueCommitmentMessage": structural_icm(amount)},
+        json={"events": data["credentials"], "stoken": session["stoken"], "issueCommitmentMessage": icm},
     )
     tally.statuses[("credentials", response.status_code)] += 1
     if response.status_code == 200:

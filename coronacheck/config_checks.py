@@ -25,6 +25,7 @@ from events.rules.config import rule_constants_problems
 from events.selectors import rule_configuration_from_models
 from events.services import rules_seed_if_empty
 from events.validation import rule_data_problems
+from idemix import keys as idemix_keys
 
 TEST_ISSUER_CLAIM = "jwt.test.coronacheck.nl"
 
@@ -42,8 +43,12 @@ TEST_KEY_FINGERPRINTS = frozenset(
         "0d027993f9146c3f986a8dc06e4353e434ef71a5360d5014800f7d5c04bec010",  # hcert/key.pem, cert.pem
         "4ae5ecbf05c79b010145e49342083621f0c60bac17559c10b8c79946131665f0",  # provider XXX identity secret
         "03bfe1d6e0a7912dbe7dd2c84b3a443dccf08a503fbd6b237948bd8195662a2e",  # provider XXX BSN private key
+        "4514d5cb61411aeff75897e5ec155ad07d077994b5e4529d9f24e10b1723cddc",  # idemix/pk.xml, sk.xml (n)
     }
 )
+#: Bases R_i an Idemix key needs: the holder secret, the metadata and the 9 attributes of version 3.
+IDEMIX_MIN_BASES = 11
+IDEMIX_MIN_MODULUS_BITS = 2048
 
 
 # The settings that name key files (settings.md §1.1), for messages that name the setting.
@@ -186,6 +191,7 @@ def config_problems() -> list[str]:
     check("SESSION_HMAC_KEY_FILE", session_key)
     check("SUBMISSION_PSEUDONYM_KEY_FILE", pseudonym_key)
     check("CMS_TRUST_ANCHORS_FILE", trust_anchors)
+    problems.extend(idemix_key_problems(fingerprints))
     if settings.RVIG_CERT_FILENAME:
         check("RVIG_CERT_FILENAME", rvig_pem)
     elif settings.RVIG_URL.startswith("https"):
@@ -209,6 +215,43 @@ def config_problems() -> list[str]:
         problems.extend(database_config_problems())
     except DatabaseError as exc:
         problems.append(f"database: {type(exc).__name__}: {str(exc).splitlines()[0][:160]} (has `manage.py migrate` run?)")
+    return problems
+
+
+def idemix_modulus_fingerprint(public: idemix_keys.PublicKey) -> str:
+    return hashlib.sha256(public.n.to_bytes((public.n.bit_length() + 7) // 8, "big")).hexdigest()
+
+
+def idemix_key_problems(fingerprints: list[tuple[str, str]] | None = None) -> list[str]:
+    """The optional Idemix pair of the domestic signer (DOMESTIC_NL_IDEMIX_*_KEY_FILE): the public
+    key parses, is large enough and has the bases; with the secret key, the pair is valid."""
+    public_file, secret_file = settings.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE, settings.DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE
+    if not public_file:
+        return ["DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE needs DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE"] if secret_file else []
+    name = "DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE"
+    try:
+        public = idemix_keys.load_public_key(public_file)
+    except FileNotFoundError:
+        return [f"{name}: file not found"]
+    except (OSError, ValueError) as exc:
+        return [f"{name}: {type(exc).__name__}: {str(exc)[:120]}"]
+    problems: list[str] = []
+    if public.n.bit_length() < IDEMIX_MIN_MODULUS_BITS:
+        problems.append(f"{name}: the modulus has {public.n.bit_length()} bits, at least {IDEMIX_MIN_MODULUS_BITS} needed")
+    if len(public.r) < IDEMIX_MIN_BASES:
+        problems.append(f"{name}: the key has {len(public.r)} bases R_i, credential version 3 needs {IDEMIX_MIN_BASES}")
+    if fingerprints is not None:
+        fingerprints.append((name, idemix_modulus_fingerprint(public)))
+    if not secret_file:
+        return problems
+    name = "DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE"
+    try:
+        secret = idemix_keys.load_secret_key(secret_file)
+    except FileNotFoundError:
+        return [*problems, f"{name}: file not found"]
+    except (OSError, ValueError) as exc:  # the parser's message names an element, never a number
+        return [*problems, f"{name}: {type(exc).__name__}: {str(exc)[:120]}"]
+    problems += [f"{name}: {problem}" for problem in idemix_keys.validate_key_pair(public, secret)]
     return problems
 
 

@@ -173,6 +173,21 @@ SETTINGS: tuple[Setting, ...] = (
     _("DOMESTIC_NL_VWS_PAPER_SIGNING_URL", "url", SYSTEMS, "Domestic signer: `/issue_static` (paper).", required=True),
     _("DOMESTIC_NL_KEY_IDENTIFIER", "str", SYSTEMS, "Sent as `keyIdentifier` to the domestic signer when non-empty.", default=""),
     _("DOMESTIC_NL_CREDENTIAL_VERSION", "int", SYSTEMS, "Sent as `credentialVersion` to the domestic signer.", default=2),
+    _(
+        "DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE",
+        "file",
+        SYSTEMS,
+        "Optional: the domestic signer's Idemix public key (gabi XML); check_signers verifies a credential the "
+        "signer issues under it. The service never signs with it.",
+    ),
+    _(
+        "DOMESTIC_NL_IDEMIX_SECRET_KEY_FILE",
+        "file",
+        SYSTEMS,
+        "Optional: the matching secret key, only where check_config validates the pair (n = p·q, safe primes, "
+        "bases are quadratic residues); it belongs on the signer's host, never on the service's hosts.",
+        secret=True,
+    ),
     _("EU_INTERNATIONAL_SIGNING_URL", "url", SYSTEMS, "EU signer: `/get_credential`.", required=True),
     _("INGE6_BSN_RETRIEVAL_URL", "url", SYSTEMS, "DigiD service (Inge-6): BSN retrieval endpoint.", required=True),
     _("INGE6_JWT_ISSUER", "str", SYSTEMS, "When non-empty, the required `iss` of the DigiD service's JWTs.", default=""),

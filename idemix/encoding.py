@@ -62,10 +62,6 @@ class EncodingError(ValueError):
     """Input that does not decode; the message is the text the Go implementation would give."""
 
 
-#: The name the stand-in module used, for callers that switch over.
-GabiDecodeError = EncodingError
-
-
 # --------------------------------------------------------------------------------------------
 # JSON big integers and byte arrays (§2.1)
 

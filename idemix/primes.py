@@ -5,13 +5,20 @@ and finding one is most of the cost of a signature. `ProcessPrimePool` keeps a b
 background *process* refills (so the search never runs on a request's thread or the event loop's
 core); when the buffer is empty a request searches synchronously and the pool counts a depletion.
 `SyncPrimePool` always searches synchronously. Both expose the figures of `/stats`.
+
+A `ProcessPrimePool` can be handed to other processes of the same multiprocessing context when
+they are started (for example as an argument of a `ProcessPoolExecutor` initializer): the copy
+takes from the same buffer and counts into the same statistics (shared values under one shared
+lock), and only the creating process owns, and stops, the background processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
-import threading
+import signal
+import time
 from typing import Any, Protocol
 
 from idemix import arith
@@ -71,14 +78,25 @@ class SyncPrimePool:
         """Nothing to release."""
 
 
-def _refill(out: Any, start_bits: int, length_bits: int, backend_name: str) -> None:  # pragma: no cover - child
-    """The background process: search primes and block on the bounded queue when it is full."""
+def _refill(out: Any, start_bits: int, length_bits: int, backend_name: str, parent: int) -> None:  # pragma: no cover - child
+    """The background process: search primes and wait on the bounded queue while it is full.
+
+    Ctrl-C in a terminal reaches the whole process group: the owner stops this process, so the
+    interrupt itself is ignored here (no traceback). It also stops when its parent has gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         arith.use_backend(backend_name)
     except ValueError:
         arith.use_backend("python")
-    while True:
-        out.put(random_prime_in_range(start_bits, length_bits))
+    while os.getppid() == parent:
+        prime = random_prime_in_range(start_bits, length_bits)
+        while os.getppid() == parent:
+            try:
+                out.put(prime, timeout=1.0)
+                break
+            except queue.Full:
+                continue
 
 
 class ProcessPrimePool:
@@ -108,16 +126,16 @@ class ProcessPrimePool:
         self.hwm = hwm
         self.start_bits = start_bits
         self.length_bits = length_bits
-        self.depleted = False
-        self.depletions = 0
-        self.synchronous_takes = 0
-        self._lock = threading.Lock()
         context: Any = multiprocessing.get_context(start_method)
+        self._lock: Any = context.Lock()
+        # depleted flag, depletions, synchronous takes: shared with copies in other processes
+        self._counters: Any = context.Array("q", 3, lock=False)
         self._queue: Any = context.Queue(maxsize=size)
+        self._owner = True
         self._processes = [
             context.Process(
                 target=_refill,
-                args=(self._queue, start_bits, length_bits, arith.active_backend().name),
+                args=(self._queue, start_bits, length_bits, arith.active_backend().name, os.getpid()),
                 name=f"idemix-prime-pool-{index}",
                 daemon=True,
             )
@@ -125,6 +143,26 @@ class ProcessPrimePool:
         ]
         for process in self._processes:
             process.start()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy for another process (only while starting it): same buffer and counters, no
+        ownership of the background processes."""
+        state = dict(self.__dict__)
+        state["_processes"] = []
+        state["_owner"] = False
+        return state
+
+    @property
+    def depleted(self) -> bool:
+        return bool(self._counters[0])
+
+    @property
+    def depletions(self) -> int:
+        return int(self._counters[1])
+
+    @property
+    def synchronous_takes(self) -> int:
+        return int(self._counters[2])
 
     def available(self) -> int:
         try:
@@ -135,22 +173,20 @@ class ProcessPrimePool:
     def take(self) -> int:
         with self._lock:
             index = self.available()
-            if index < self.lwm and not self.depleted:
-                self.depleted = True
-                self.depletions += 1
+            if index < self.lwm and not self._counters[0]:
+                self._counters[0] = 1
+                self._counters[1] += 1
             elif index > self.hwm:
-                self.depleted = False
+                self._counters[0] = 0
         try:
             return int(self._queue.get_nowait())
         except queue.Empty:
             with self._lock:
-                self.synchronous_takes += 1
+                self._counters[2] += 1
             return random_prime_in_range(self.start_bits, self.length_bits)
 
     def wait_until(self, count: int, timeout: float = 60.0) -> bool:
         """Block until at least `count` primes are buffered (for benchmarks and warm start)."""
-        import time
-
         deadline = time.monotonic() + timeout
         while self.available() < min(count, self.size):
             if time.monotonic() > deadline:
@@ -162,21 +198,23 @@ class ProcessPrimePool:
         index = self.available()
         with self._lock:
             if index > self.hwm:
-                self.depleted = False
+                self._counters[0] = 0
             return {
                 "Name": "in-memory",
                 "Size": self.size,
                 "Index": index,
                 "Hwm": self.hwm,
                 "Lwm": self.lwm,
-                "Depleted": self.depleted,
-                "Depletions": self.depletions,
+                "Depleted": bool(self._counters[0]),
+                "Depletions": int(self._counters[1]),
                 "BitStart": self.start_bits,
                 "BitLength": self.length_bits,
             }
 
     def close(self) -> None:
-        """Stop the background processes (each by its own handle)."""
+        """Stop the background processes (each by its own handle; a copy owns none)."""
+        if not self._owner:
+            return
         for process in self._processes:
             if process.is_alive():
                 process.terminate()

@@ -165,9 +165,16 @@ def _proof(value: Any) -> ProofU | None | bool:
 
 @dataclass
 class Signer:
-    """The routes of the domestic signer around one `Issuer`."""
+    """The routes of the domestic signer around one `Issuer`.
+
+    `static_key_usage`: the key usage `/issue_static` assumes when a request names neither a key
+    identifier nor a usage. Empty (the default) is the May 2022 signer, which refuses such a
+    request; a usage (e.g. "static", registered in the issuer's `usages`) gives the June 2021
+    shape `{credentialAttributes}` the single-key behaviour of the 2021 signer (§2.6).
+    """
 
     issuer: Issuer
+    static_key_usage: str = ""
 
     def prepare_issue(self, body: bytes | str) -> bytes:
         """POST /prepare_issue."""
@@ -248,6 +255,8 @@ class Signer:
             version = _int(request, "StaticIssueMessage", "credentialVersion")
             key_identifier = _str(request, "StaticIssueMessage", "keyIdentifier")
             key_usage = _str(request, "StaticIssueMessage", "keyUsage")
+            if not key_identifier and not key_usage:
+                key_usage = self.static_key_usage
         except _Decode as error:
             raise BadRequestError(f"Could not JSON unmarshal static issue message: {error}") from error
         try:

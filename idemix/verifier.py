@@ -193,6 +193,15 @@ def decode_qr(qr: str | bytes) -> tuple[str, SerializedProof]:
         raise VerificationError(str(error)) from error
 
 
+def qr_issuer_pk_id(qr: str | bytes) -> str:
+    """The issuer key id a QR's metadata attribute names, without verifying anything (to pick
+    the key to verify with, e.g. when one key is known under whatever id the signer uses)."""
+    _version, proof = decode_qr(qr)
+    if not proof.a_disclosed:
+        raise VerificationError("Could not read metadata attribute")
+    return _metadata(proof.a_disclosed[0])[1]
+
+
 def verify_qr(qr: str | bytes, keys: Mapping[str, PublicKey]) -> VerifiedCredential:
     """The cryptographic verification of an `NL2:`/`NL3:` QR (the idemix verifier)."""
     _version, proof = decode_qr(qr)

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from devtools.reference.verifier import trust_list_from_public_keys, verify_hc1
-from devtools.testing.api_fixtures import negative_test, result, signer_behaviour, structural_icm, vaccination
+from devtools.testing.api_fixtures import holder_icm, negative_test, result, signer_behaviour, vaccination
 from devtools.testing.gate import signer_gate
 from signing.models import EventSubmission, IssuanceSession, UciAuditRecord
 
@@ -29,10 +29,13 @@ async def prepare(api) -> dict:
 
 
 async def credentials(api, session: dict, blobs: list[dict], icm: str | None = None):
-    amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
     return await api.post(
         "/app/credentials/",
-        {"events": blobs, "stoken": session["stoken"], "issueCommitmentMessage": icm or structural_icm(amount)},
+        {
+            "events": blobs,
+            "stoken": session["stoken"],
+            "issueCommitmentMessage": icm or holder_icm(session["prepareIssueMessage"]),
+        },
         content_type="application/json",
     )
 
@@ -280,6 +283,7 @@ async def test_domestic_failure_still_records_the_issued_eu_certificates(
 
 async def test_signer_calls_run_concurrently(api, signers, registered_provider, blob, vaccination_results, now, settings):
     session = await prepare(api)
+    icm = holder_icm(session["prepareIssueMessage"])  # the app's work
     blobs = [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=1))))]
     async with signer_gate(signers) as gate:
         for name, url in gate.settings_for(signers).items():
@@ -287,7 +291,7 @@ async def test_signer_calls_run_concurrently(api, signers, registered_provider, 
         # Two EU calls (the vaccination and the test) and the domestic issue: none is answered
         # until all three wait at the gate at once, which calls made one by one never do.
         gate.barrier(3)
-        response = await credentials(api, session, blobs)
+        response = await credentials(api, session, blobs, icm=icm)
     assert response.status_code == 200, response.content
     assert gate.most_waiting == 3 and gate.arrived == {"eu": 2, "domestic": 1}
 

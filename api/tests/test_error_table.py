@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from devtools.testing.api_fixtures import HOLDER, negative_test, result, structural_icm, vaccination
+from devtools.testing.api_fixtures import HOLDER, holder_icm, negative_test, result, vaccination
 from devtools.testprovider import create_test_ca, make_blob
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,7 +61,6 @@ async def test_print_error_table(api, signers, registered_provider, print_token,
 
 async def test_credentials_only_rows(api, signers, registered_provider, blob, vaccination_results):
     prepared = (await api.post("/app/prepare_issue/")).json()
-    amount = json.loads(base64.b64decode(prepared["prepareIssueMessage"]))["credentialAmount"]
     bad_icm = await api.post(
         "/app/credentials/",
         {"events": [blob(vaccination_results)], "stoken": prepared["stoken"], "issueCommitmentMessage": "W10="},
@@ -70,7 +69,11 @@ async def test_credentials_only_rows(api, signers, registered_provider, blob, va
     assert bad_icm.status_code == 400 and bad_icm.json()["code"] == "invalid_issue_commitment_message"
     ok = await api.post(
         "/app/credentials/",
-        {"events": [blob(vaccination_results)], "stoken": prepared["stoken"], "issueCommitmentMessage": structural_icm(amount)},
+        {
+            "events": [blob(vaccination_results)],
+            "stoken": prepared["stoken"],
+            "issueCommitmentMessage": holder_icm(prepared["prepareIssueMessage"]),
+        },
         content_type="application/json",
     )
     assert ok.status_code == 200

@@ -7,14 +7,12 @@ the failure."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 
-from devtools.testing.api_fixtures import negative_test, result, signer_behaviour, structural_icm
+from devtools.testing.api_fixtures import holder_icm, negative_test, result, signer_behaviour
 from signing.models import EventSubmission, IssuanceSession, UciAuditRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,14 +108,13 @@ async def test_credentials_domestic_fault_records_every_issued_eu_certificate(
 ):
     status, code = FAULTS[fault]
     prepared = (await api.post("/app/prepare_issue/")).json()
-    amount = json.loads(base64.b64decode(prepared["prepareIssueMessage"]))["credentialAmount"]
     signer_behaviour(signers, "domestic", fault=fault)
     response = await api.post(
         "/app/credentials/",
         {
             "events": [blob(vaccination_results), blob(result(negative_test(now - timedelta(hours=2))))],
             "stoken": prepared["stoken"],
-            "issueCommitmentMessage": structural_icm(amount),
+            "issueCommitmentMessage": holder_icm(prepared["prepareIssueMessage"]),
         },
         content_type="application/json",
     )

@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from devtools.testing.api_fixtures import result, structural_icm, vaccination
+from devtools.testing.api_fixtures import holder_icm, result, vaccination
 from devtools.testing.processes import free_port
 from devtools.testprovider import create_test_ca, make_blob
 from events.selectors import config_cache_clear
@@ -146,7 +146,7 @@ async def test_credentials_rejects(
     settings.EU_INTERNATIONAL_SIGNING_URL = f"{closed}/get_credential"
     response = await api.post(
         "/app/credentials/",
-        {"events": [forged], "stoken": prepared["stoken"], "issueCommitmentMessage": structural_icm(34)},
+        {"events": [forged], "stoken": prepared["stoken"], "issueCommitmentMessage": holder_icm(prepared["prepareIssueMessage"])},
         content_type="application/json",
     )
     await assert_rejected_without_signer_calls(response)

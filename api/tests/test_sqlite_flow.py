@@ -3,8 +3,6 @@ uvicorn, all real processes talking HTTP on loopback."""
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +12,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from devtools.testing.api_fixtures import negative_test, result, structural_icm, vaccination
+from devtools.testing.api_fixtures import holder_icm, negative_test, result, vaccination
 from devtools.testing.processes import BASE_DIR, free_port, signer_settings, start_reference_signers, wait_for_port
 from devtools.testprovider import make_blob
 
@@ -81,11 +79,10 @@ def test_the_whole_flow_runs_on_sqlite(sqlite_service, provider_signer):
         assert health["service_status"][0] == {"service": "database", "is_healthy": True, "message": "ping succeeded"}
 
         session = client.post("/app/prepare_issue/").json()
-        amount = json.loads(base64.b64decode(session["prepareIssueMessage"]))["credentialAmount"]
         body = {
             "events": [make_blob(vaccinations, provider_signer), make_blob(test, provider_signer)],
             "stoken": session["stoken"],
-            "issueCommitmentMessage": structural_icm(amount),
+            "issueCommitmentMessage": holder_icm(session["prepareIssueMessage"]),
         }
         issued = client.post("/app/credentials/", json=body)
         assert issued.status_code == 200, issued.text
@@ -99,3 +96,27 @@ def test_the_whole_flow_runs_on_sqlite(sqlite_service, provider_signer):
         )
         assert printed.status_code == 200, printed.text
         assert printed.json()["european"]["qr"].startswith("HC1:")
+
+
+def test_the_demo_writes_domestic_qrs_that_verify(sqlite_service, provider_signer, tmp_path):
+    """`bin/demo`'s walk: the paper domestic QR passes the project's verifier, and the app-flow
+    credentials are constructed by the project's holder (one disclosed now, and verified)."""
+    from devtools.management.commands.demo import run_demo
+    from devtools.reference.app_holder import shared_test_public_key
+
+    url, token = sqlite_service
+    with httpx.Client(base_url=url, timeout=30) as client:
+        report = run_demo(
+            client,
+            signer=provider_signer,
+            print_token=token,
+            public_key=shared_test_public_key(),
+            out_dir=tmp_path,
+            now=datetime.now(timezone.utc),
+        )
+    assert report.paper_domestic is not None and report.paper_domestic.ok, report.paper_domestic
+    assert report.paper_domestic.credential is not None
+    assert report.paper_domestic.credential.attributes["isPaperProof"] == "1"
+    assert report.app_credentials > 0
+    assert report.app_domestic is not None and report.app_domestic.ok, report.app_domestic
+    assert {path.name for path in report.files} >= {"print-domestic.png", "print-eu.png", "app-domestic.png"}

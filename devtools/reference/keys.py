@@ -1,9 +1,19 @@
-"""DSC keys of the reference EU signer: generation and loading (signers.md §3.1, §3.3 step 1).
+"""Keys of the reference signers: generation and loading (signers.md §2.7, §3.1, §3.3 step 1).
 
-A key folder holds, per key usage, ``<usage>.key.pem`` (EC P-256, PKCS#8, mode 0600) and
-``<usage>.cert.pem`` (a self-signed DSC with the usage's extended-key-usage OID). A folder that
-instead holds a single ``cert.pem`` / ``key.pem`` pair (the layout of the TEST ONLY pair in
-``reference/keys/hcert/``) uses that pair for every usage.
+EU signer (DSC): a key folder holds, per key usage, ``<usage>.key.pem`` (EC P-256, PKCS#8, mode
+0600) and ``<usage>.cert.pem`` (a self-signed DSC with the usage's extended-key-usage OID). A
+folder that instead holds a single ``cert.pem`` / ``key.pem`` pair (the layout of the TEST ONLY
+pair in ``reference/keys/hcert/``) uses that pair for every usage.
+
+Domestic signer (Idemix): an Idemix key folder holds ``pk.xml`` and ``sk.xml`` (mode 0600) in
+gabi's XML format, the layout of the TEST ONLY pair in ``reference/keys/idemix/``. The signer uses
+(`signer_idemix_key_folder`) the folder it is given; else the ``idemix/`` subfolder of the EU key
+folder when it holds a pair (``generate_signer_keys`` makes one there); else the TEST ONLY pair of
+the shared reference data, the key of the real QR vectors and of upstream's test data, so that the
+genuine Go holder and verifier work against it unconfigured; else (no reference data beside the
+checkout) a fresh pair made on first use in the ``idemix/`` subfolder. A fresh pair (2048-bit
+modulus from safe primes, 12 bases) takes seconds with gmpy2 (longer without) and never replaces
+an existing one. The TEST ONLY pair is not copied into the project.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from devtools.reference.hcert import KEY_USAGES, SignerKey, signer_key
+from devtools.testing.reference import REFERENCE
+from idemix import keys as idemix_keys
 
 KEY_FOLDER_ENV = "EU_SIGNER_KEY_FOLDER"
 DEFAULT_KEY_FOLDER = Path(__file__).resolve().parents[2] / ".dev" / "signer-keys"
@@ -28,6 +40,12 @@ KEY_USAGE_OIDS = {
     "recovery": "1.3.6.1.4.1.1847.2021.1.3",
 }
 CERTIFICATE_VALIDITY = timedelta(days=2 * 365)
+
+IDEMIX_SUBFOLDER = "idemix"
+IDEMIX_PUBLIC_KEY = "pk.xml"
+IDEMIX_SECRET_KEY = "sk.xml"
+#: The TEST ONLY Idemix pair of the shared reference data (the key of the real QR vectors).
+TEST_IDEMIX_KEY_FOLDER = REFERENCE / "keys" / "idemix"
 
 
 class KeyFolderError(ValueError):
@@ -142,3 +160,51 @@ def load_signer_keys(folder: Path) -> dict[str, SignerKey]:
         else:
             raise KeyFolderError(f"no key for usage {usage} in {folder}")
     return keys
+
+
+# --------------------------------------------------------------------------------------------
+# Idemix (domestic signer)
+
+
+def idemix_key_folder(key_folder: Path, option: str | os.PathLike[str] | None = None) -> Path:
+    """The option if given, else the `idemix/` subfolder of the (EU) key folder."""
+    return Path(option) if option else key_folder / IDEMIX_SUBFOLDER
+
+
+def signer_idemix_key_folder(key_folder: Path, option: str | os.PathLike[str] | None = None) -> Path:
+    """Where the reference domestic signer reads (or, if empty, makes) its pair; see the module
+    docstring for the order."""
+    if option:
+        return Path(option)
+    own = idemix_key_folder(key_folder)
+    if has_idemix_keys(own) or not has_idemix_keys(TEST_IDEMIX_KEY_FOLDER):
+        return own
+    return TEST_IDEMIX_KEY_FOLDER
+
+
+def has_idemix_keys(folder: Path) -> bool:
+    return (folder / IDEMIX_PUBLIC_KEY).exists() and (folder / IDEMIX_SECRET_KEY).exists()
+
+
+def generate_idemix_keys(folder: Path, *, bits: int = 2048, progress: idemix_keys.ProgressCallback | None = None) -> bool:
+    """Create a fresh pair in `folder` unless one exists; True when created."""
+    if has_idemix_keys(folder):
+        return False
+    secret, public = idemix_keys.generate_key_pair(bits, progress=progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_private(folder / IDEMIX_SECRET_KEY, idemix_keys.secret_key_xml(secret).encode("utf-8"))
+    (folder / IDEMIX_PUBLIC_KEY).write_text(idemix_keys.public_key_xml(public), encoding="utf-8")
+    return True
+
+
+def load_idemix_public_key(folder: Path) -> idemix_keys.PublicKey:
+    return idemix_keys.load_public_key(folder / IDEMIX_PUBLIC_KEY)
+
+
+def load_idemix_keys(folder: Path) -> tuple[idemix_keys.PublicKey, idemix_keys.SecretKey]:
+    """The pair in `folder`; refuses a secret key that does not belong to the public key."""
+    public = load_idemix_public_key(folder)
+    secret = idemix_keys.load_secret_key(folder / IDEMIX_SECRET_KEY)
+    if public.n != secret.p * secret.q:
+        raise KeyFolderError(f"{IDEMIX_SECRET_KEY} in {folder} does not belong to {IDEMIX_PUBLIC_KEY} (n is not p·q)")
+    return public, secret

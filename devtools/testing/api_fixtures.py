@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from nacl.public import PrivateKey
 
 from common.http import clients_close
-from devtools.reference.domestic_signer import structural_issue_commitment_message as structural_icm  # noqa: F401
+from devtools.reference.app_holder import app_commitments, holder_icm  # noqa: F401
 from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.processes import signer_settings, start_reference_signers
 from devtools.testprovider import create_test_ca, make_blob

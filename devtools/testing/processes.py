@@ -13,6 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER
 from devtools.testing import logcheck
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -92,6 +93,8 @@ def start_manage_command(
 
 
 def start_reference_signers(*, extra: list[str] | None = None, key_folder: str | None = None) -> ManagedProcess:
+    """Both reference signers; the domestic one with the TEST ONLY Idemix pair (the key that
+    `devtools.reference.app_holder` commits to by default)."""
     ports = {"eu": free_port(), "domestic": free_port()}
     args = [
         "run_reference_signers",
@@ -100,6 +103,8 @@ def start_reference_signers(*, extra: list[str] | None = None, key_folder: str |
         "--domestic-port",
         str(ports["domestic"]),
         "--fault-control",
+        "--idemix-key-folder",
+        str(TEST_IDEMIX_KEY_FOLDER),
         *(extra or []),
     ]
     if key_folder:

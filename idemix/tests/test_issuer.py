@@ -239,3 +239,31 @@ def test_random_prime_in_range_deterministic() -> None:
     assert primes.random_prime_in_range(644, 119, seeded(1)) == primes.random_prime_in_range(644, 119, seeded(1))
     small = primes.random_prime_in_range(10, 3, seeded(2))
     assert 1024 <= small <= 1032 and arith.is_prime(small)
+
+
+def _take_in_worker(count: int) -> list[int]:
+    return [_worker_pool.take() for _ in range(count)]
+
+
+_worker_pool: Any = None
+
+
+def _set_worker_pool(pool: Any) -> None:
+    global _worker_pool
+    _worker_pool = pool
+
+
+def test_process_prime_pool_shared_with_a_worker_process() -> None:
+    """A copy handed to a process pool worker takes from the same buffer and counts into the same
+    statistics; the worker's copy owns nothing (closing it stops no process)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with primes.ProcessPrimePool(size=4, lwm=2, hwm=3, workers=0) as pool:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=context, initializer=_set_worker_pool, initargs=(pool,)) as executor:
+            taken = executor.submit(_take_in_worker, 2).result(timeout=120)
+        assert len(set(taken)) == 2 and all(arith.is_prime(e) for e in taken)
+        stats = pool.stats()
+        assert (stats["Index"], stats["Depleted"], stats["Depletions"]) == (0, True, 1)
+        assert pool.synchronous_takes == 2

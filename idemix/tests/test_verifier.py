@@ -151,3 +151,10 @@ def _issue_one(issuer: Issuer, attributes: dict[str, str]):  # type: ignore[no-u
     secret = holder.generate_secret()
     builders, commitments = holder.create_commitments(key.public, secret, spec.issuer_nonce, 1)
     return secret, builders, issuer.issue(spec, commitments, [attributes], 2)
+
+
+def test_qr_issuer_pk_id_reads_the_metadata(vectors) -> None:  # type: ignore[no-untyped-def]
+    qr = vectors["vectors"][0]["qr"]
+    assert verifier.qr_issuer_pk_id(qr) == "VWS-TEST-0"
+    with pytest.raises(verifier.VerificationError):
+        verifier.qr_issuer_pk_id("NL:ABC")

@@ -1,11 +1,20 @@
 """`manage.py check_signers`: a harmless request to every downstream system, with latency
 (signers.md §1–§5). Nothing personal is sent: the domestic signer is asked to prepare one
 credential, the others only get a connectivity request (RVIG a person look-up only when
-RVIG_HEALTH_CHECK_BSN is configured)."""
+RVIG_HEALTH_CHECK_BSN is configured).
+
+With DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE set, the domestic check goes further, as an app would: it
+commits to a fresh holder secret against the prepared nonce, has the signer issue one *specimen*
+credential that expired in 1970 (`isSpecimen` 1, `validFrom` 0, one hour, no initials or birth
+date), and constructs it with the Idemix holder, which checks the signer's proof and the CL
+signature under the configured public key; then it asks the paper signer for a specimen paper QR
+with the same attributes and verifies its proof under that key. Neither is valid anywhere."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +28,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from api.health import rvig_healthy
 from common import errors
 from common.http import client_for, clients_close, transport_failure_reason
-from signing.clients import domestic_prepare_issue
+from idemix import holder, verifier
+from idemix.encoding import ATTRIBUTE_NAMES, decode_big_int
+from idemix.issuer import CreateCredentialMessage, IdemixError
+from idemix.keys import PublicKey, load_public_key
+from signing.clients import domestic_issue, domestic_issue_static, domestic_prepare_issue
+
+#: The attributes of the check's credential: a specimen, valid for one hour in 1970, nobody's.
+CHECK_ATTRIBUTES = {"isSpecimen": "1", "isPaperProof": "0", "validFrom": "0", "validForHours": "1"}
 
 
 @dataclass
@@ -49,8 +65,46 @@ async def _eu_health(timeout: float) -> str:
 
 
 async def _domestic_prepare_issue() -> str:
-    await domestic_prepare_issue(credential_amount=1)
-    return "prepare_issue answered"
+    prepared = await domestic_prepare_issue(credential_amount=1)
+    if not settings.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE:
+        return "prepare_issue answered"
+    public = await asyncio.to_thread(load_public_key, settings.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE)
+    return await _domestic_specimen(public, json.loads(base64.b64decode(prepared)))
+
+
+def _check_strip(version: int) -> dict[str, str]:
+    names = ATTRIBUTE_NAMES.get(version, ATTRIBUTE_NAMES[2])
+    return {name: CHECK_ATTRIBUTES.get(name, "") for name in names}
+
+
+async def _domestic_specimen(public: PublicKey, prepared: dict[str, Any]) -> str:
+    """/issue of one expired specimen credential, constructed with the holder under `public`."""
+    version = settings.DOMESTIC_NL_CREDENTIAL_VERSION
+    secret = holder.generate_secret()
+    builders, commitments = await asyncio.to_thread(
+        holder.create_commitments, public, secret, decode_big_int(prepared.get("issuerNonce")), 1
+    )
+    issued = await domestic_issue(
+        prepare_issue_message=prepared, issue_commitment_message=commitments.to_json(), strips=[_check_strip(version)]
+    )
+    try:
+        messages = [CreateCredentialMessage.from_json(item) for item in json.loads(base64.b64decode(issued))]
+        await asyncio.to_thread(holder.construct_credentials, builders, messages, version)
+    except (IdemixError, ValueError, KeyError, TypeError) as exc:
+        raise SpecimenCheckFailed(str(exc)[:120]) from exc
+    # The paper signer (its own URL, possibly its own deployment): an expired specimen paper QR
+    # whose proof must verify under the same key (the proof only: it is meant to be invalid).
+    qr = await domestic_issue_static(attributes={**_check_strip(version), "isPaperProof": "1"})
+    try:
+        key_id = verifier.qr_issuer_pk_id(qr)
+        await asyncio.to_thread(verifier.verify_qr, qr, {key_id: public})
+    except (verifier.VerificationError, ValueError) as exc:
+        raise SpecimenCheckFailed(f"paper QR: {str(exc)[:100]}") from exc
+    return f"issued a specimen credential and a specimen paper QR that verify with key {prepared.get('issuerPkId')}"
+
+
+class SpecimenCheckFailed(Exception):
+    """The signer's credential does not construct under the configured public key."""
 
 
 async def _rvig(timeout: float) -> str:
@@ -70,8 +124,12 @@ async def _check(system: str, target: str, call: Callable[[], Awaitable[str]], t
         ok, detail = False, f"timed out: no answer within {timeout:g} s"
     except errors.ServiceError as exc:
         ok, detail = False, f"{exc.code}: {exc.reason}" if exc.reason else exc.code
+    except SpecimenCheckFailed as exc:
+        ok, detail = False, f"the issued credential does not verify with DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE: {exc}"
     except (httpx.HTTPError, OSError) as exc:
         ok, detail = False, transport_failure_reason(exc)
+    except ValueError as exc:
+        ok, detail = False, type(exc).__name__
     return SignerCheck(system, target, ok, (time.perf_counter() - started) * 1000, detail)
 
 
@@ -103,9 +161,10 @@ def checks_table(results: list[SignerCheck]) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Check that the downstream systems answer: the domestic signer (POST /prepare_issue for one "
-        "credential), the EU signer (GET /health), Inge-6 and RVIG (connectivity; RVIG looks up a person "
-        "only if RVIG_HEALTH_CHECK_BSN is set). Prints a table with status and latency; exits with "
-        "status 1 if any check fails."
+        "credential; with DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE also /issue and /issue_static of an expired "
+        "specimen credential, verified with that key), the EU signer (GET /health), Inge-6 and RVIG "
+        "(connectivity; RVIG looks up a person only if RVIG_HEALTH_CHECK_BSN is set). Prints a table "
+        "with status and latency; exits with status 1 if any check fails."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

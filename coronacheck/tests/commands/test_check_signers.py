@@ -109,3 +109,33 @@ def test_a_refused_connection_is_told_from_a_timeout(downstreams, silent_port):
     assert "downstream_unavailable: connection refused" in rows["domestic"]
     assert "connection refused" in rows["inge6"]
     assert "timed out" in rows["eu"] and "refused" not in rows["eu"]
+
+
+def test_the_domestic_check_issues_a_specimen_that_verifies_with_the_configured_key(downstreams, signers, tmp_path):
+    """Against the real reference signer: commit, /issue of an expired specimen, construct."""
+    from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER
+
+    downstreams.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = signers.url("domestic", "/prepare_issue")
+    downstreams.DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = signers.url("domestic", "/issue")
+    downstreams.DOMESTIC_NL_VWS_PAPER_SIGNING_URL = signers.url("domestic", "/issue_static")
+    downstreams.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE = str(TEST_IDEMIX_KEY_FOLDER / "pk.xml")
+    out = StringIO()
+    call_command("check_signers", "--timeout", "10", stdout=out)
+    domestic = next(line for line in out.getvalue().splitlines() if line.startswith("domestic "))
+    assert "  ok  " in domestic
+    assert "issued a specimen credential and a specimen paper QR that verify with key TST-KEY-01" in domestic
+
+
+def test_the_domestic_check_fails_with_another_key(downstreams, signers, tmp_path):
+    from idemix import keys
+
+    secret, public = keys.generate_key_pair(1024, num_bases=12)
+    (tmp_path / "pk.xml").write_text(keys.public_key_xml(public))
+    downstreams.DOMESTIC_NL_VWS_PREPARE_ISSUE_URL = signers.url("domestic", "/prepare_issue")
+    downstreams.DOMESTIC_NL_VWS_ONLINE_SIGNING_URL = signers.url("domestic", "/issue")
+    downstreams.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE = str(tmp_path / "pk.xml")
+    out = StringIO()
+    with pytest.raises(CommandError, match="downstream check failed: domestic"):
+        call_command("check_signers", "--timeout", "10", stdout=out)
+    domestic = next(line for line in out.getvalue().splitlines() if line.startswith("domestic "))
+    assert "FAILED" in domestic

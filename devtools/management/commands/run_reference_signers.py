@@ -1,4 +1,4 @@
-"""Run the reference EU signer and the domestic signer stand-in (signers.md §2.7, §3)."""
+"""Run the reference EU signer and the reference domestic (Idemix) signer (signers.md §2.7, §3)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from devtools.reference.server import add_signer_arguments, options_from_argumen
 
 class Command(BaseCommand):
     help = (
-        "Run the reference signers in one process: a real HCERT EU signer and a domestic signer "
-        "stand-in that does NOT produce cryptographically valid Idemix credentials."
+        "Run the reference signers in one process: a real HCERT EU signer and a real Idemix domestic "
+        "signer (its issuing in a process pool, its e primes from a background process)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from devtools.reference.hcert import SignerKey, signer_key
+from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER
 from devtools.testing.reference import REFERENCE
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -140,6 +141,8 @@ def signers(tmp_path_factory: pytest.TempPathFactory) -> RunningSigners:
             "--key-folder",
             str(key_folder),
             "--fault-control",
+            "--idemix-key-folder",
+            str(TEST_IDEMIX_KEY_FOLDER),
         ],
         cwd=BASE_DIR,
         env=environment,

@@ -1,9 +1,11 @@
-"""Key generation and loading of the reference EU signer (signers.md §3.3 step 1)."""
+"""Key generation and loading of the reference signers (signers.md §2.7, §3.3 step 1)."""
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -61,3 +63,30 @@ def test_key_folder_option_then_environment(monkeypatch, tmp_path):
     assert key_folder_from_environment(str(tmp_path / "option")) == tmp_path / "option"
     monkeypatch.delenv("EU_SIGNER_KEY_FOLDER")
     assert key_folder_from_environment(None).parts[-2:] == (".dev", "signer-keys")
+
+
+def test_the_domestic_signers_key_folder(tmp_path, monkeypatch):
+    from devtools.reference import keys as reference_keys
+
+    own = tmp_path / "idemix"
+    # given: as given; nothing of its own: the TEST ONLY pair; a pair of its own: that one
+    assert reference_keys.signer_idemix_key_folder(tmp_path, "/some/where") == Path("/some/where")
+    assert reference_keys.signer_idemix_key_folder(tmp_path) == reference_keys.TEST_IDEMIX_KEY_FOLDER
+    own.mkdir()
+    for name in ("pk.xml", "sk.xml"):
+        (own / name).write_bytes((reference_keys.TEST_IDEMIX_KEY_FOLDER / name).read_bytes())
+    assert reference_keys.signer_idemix_key_folder(tmp_path) == own
+    # no reference data beside the checkout: its own folder, where the signer generates a pair
+    monkeypatch.setattr(reference_keys, "TEST_IDEMIX_KEY_FOLDER", tmp_path / "absent")
+    assert reference_keys.signer_idemix_key_folder(tmp_path / "elsewhere") == tmp_path / "elsewhere" / "idemix"
+
+
+def test_load_idemix_keys_refuses_a_foreign_secret_key(tmp_path):
+    from devtools.reference import keys as reference_keys
+    from idemix import keys
+
+    public, secret = reference_keys.load_idemix_keys(reference_keys.TEST_IDEMIX_KEY_FOLDER)
+    (tmp_path / "pk.xml").write_text(keys.public_key_xml(dataclasses.replace(public, n=public.n + 2)))
+    (tmp_path / "sk.xml").write_text(keys.secret_key_xml(secret))
+    with pytest.raises(reference_keys.KeyFolderError, match="does not belong"):
+        reference_keys.load_idemix_keys(tmp_path)

@@ -8,6 +8,7 @@ import sys
 
 import httpx
 
+from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER
 from devtools.tests.reference.conftest import (
     BASE_DIR,
     TEST_DSC_FOLDER,
@@ -30,6 +31,8 @@ def test_module_entry_point_uses_the_key_folder_and_stops_on_sigint():
             str(domestic_port),
             "--key-folder",
             str(TEST_DSC_FOLDER),
+            "--idemix-key-folder",
+            str(TEST_IDEMIX_KEY_FOLDER),
         ],
         cwd=BASE_DIR,
         stdout=subprocess.PIPE,
