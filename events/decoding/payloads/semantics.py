@@ -10,14 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from common.errors import ServiceError
-from events.decoding.payloads.shapes import PROTOCOL_V3
-from events.decoding.payloads.structure import (
-    StructuredEvent,
-    StructuredHolderV2,
-    StructuredHolderV3,
-    StructuredResultV2,
-    StructuredResultV3,
-)
+from events.decoding.payloads.shapes import PROTOCOL_V3, EventV3, HolderV2, HolderV3, ResultV2, ResultV3
 from events.types import Event, Holder, NegativeTest, Payload, PositiveTest, ProviderResult
 
 logger = logging.getLogger(__name__)
@@ -52,7 +45,7 @@ def birth_date_parts(text: str) -> tuple[int, int | None, int | None] | None:
     return year, month, day
 
 
-def _holder_v3(structured: StructuredHolderV3, *, blob_index: int) -> Holder:
+def _holder_v3(structured: HolderV3, *, blob_index: int) -> Holder:
     parts = birth_date_parts(structured.birth_date)
     if parts is None:
         raise _semantic_error("invalid_birth_date", "The holder's birth date is impossible.", blob_index, ["holder", "birthDate"])
@@ -67,16 +60,16 @@ def _holder_v3(structured: StructuredHolderV3, *, blob_index: int) -> Holder:
     )
 
 
-def _event_payload(event: StructuredEvent, *, blob_index: int) -> Payload:
+def _event_payload(event: EventV3, payloads: dict[str, Payload], index: int, *, blob_index: int) -> Payload:
     """The event's one payload object, whose name must equal its `type` (§4.3)."""
-    if len(event.payloads) > 1 or event.type not in event.payloads:
+    if len(payloads) > 1 or event.type not in payloads:
         raise _semantic_error(
             "event_type_mismatch",
             "An event must have exactly one payload object, named after its type.",
             blob_index,
-            ["events", event.index],
+            ["events", index],
         )
-    return event.payloads[event.type]
+    return payloads[event.type]
 
 
 def _check_offset(value: datetime, *, blob_index: int, path: Sequence[Any]) -> None:
@@ -85,23 +78,23 @@ def _check_offset(value: datetime, *, blob_index: int, path: Sequence[Any]) -> N
         raise _semantic_error("naive_datetime", "A datetime has no UTC offset.", blob_index, path)
 
 
-def semantics_v3(structured: StructuredResultV3, *, blob_index: int) -> ProviderResult:
+def semantics_v3(structured: ResultV3, *, blob_index: int) -> ProviderResult:
     """Semantic validation of a complete 3.0 result (§4.3, 400); events without a payload are dropped."""
-    assert structured.holder is not None
     holder = _holder_v3(structured.holder, blob_index=blob_index)
     events: list[Event] = []
-    for event in structured.events:
-        if not event.payloads:
+    for index, event in enumerate(structured.events):
+        payloads = event.payloads()
+        if not payloads:
             logger.warning(
                 "event without payload object dropped: blob %d, event %d, type %s",
                 blob_index,
-                event.index,
+                index,
                 event.type,
             )
             continue
-        payload = _event_payload(event, blob_index=blob_index)
+        payload = _event_payload(event, payloads, index, blob_index=blob_index)
         if isinstance(payload, (NegativeTest, PositiveTest)):
-            _check_offset(payload.sample_date, blob_index=blob_index, path=["events", event.index, event.type, "sampleDate"])
+            _check_offset(payload.sample_date, blob_index=blob_index, path=["events", index, event.type, "sampleDate"])
         events.append(
             Event(
                 type=event.type,
@@ -136,7 +129,7 @@ def v2_birth_number(text: str, *, maximum: int) -> int | None:
     return number if 1 <= number <= maximum else None
 
 
-def v2_birth_month_day(holder: StructuredHolderV2) -> tuple[int | None, int | None]:
+def v2_birth_month_day(holder: HolderV2) -> tuple[int | None, int | None]:
     """Month and day of a 2.0 holder; day checked against the month's length in a leap year."""
     month = v2_birth_number(holder.birth_month, maximum=12)
     if month is None:
@@ -144,10 +137,9 @@ def v2_birth_month_day(holder: StructuredHolderV2) -> tuple[int | None, int | No
     return month, v2_birth_number(holder.birth_day, maximum=_LEAP_YEAR_MONTH_DAYS[month - 1])
 
 
-def semantics_v2(structured: StructuredResultV2, *, blob_index: int) -> None:
+def semantics_v2(structured: ResultV2, *, blob_index: int) -> None:
     """Semantic checks of a complete 2.0 result: birth day/month (§5.2), sample-date offset (§4.2)."""
     result = structured.result
-    assert result is not None
     month, day = v2_birth_month_day(result.holder)
     if month is None or day is None:
         field = "birthMonth" if month is None else "birthDay"

@@ -1,13 +1,21 @@
-"""The shapes of a provider result (events.md §4.1, §5.1): constants and field tables, stated once."""
+"""The shapes of a provider result (events.md §4.1, §5.1, §6), stated once.
+
+Each class validates (pydantic v1's coercions, `fields.Coerced`), reports (v1's items,
+`fields.validate`) and documents (its JSON schema is the OpenAPI component) one JSON object.
+Attribute names are the `events.types` field names, so a payload object becomes its dataclass
+field for field.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from events.decoding.payloads.coercions import Invalid, to_bool, to_country, to_date, to_datetime, to_int, to_plain_str, to_str
-from events.decoding.payloads.fields import Field
-from events.types import EVENT_TYPES, NegativeTest, PositiveTest, Recovery, Vaccination
+from events.decoding.payloads.fields import Coerced, NotNull, Shape
+from events.types import EVENT_TYPES, NegativeTest, Payload, PositiveTest, Recovery, Vaccination
 
 PROTOCOL_V3 = "3.0"
 PROTOCOL_V2 = "2.0"
@@ -35,80 +43,157 @@ def to_birth_date(value: object) -> str:
     return text
 
 
-STATUS_V3 = Field("status", "status", to_str, default=STATUS_COMPLETE)
-STATUS_V2 = Field("status", "status", to_str, required=True)
-PROVIDER_IDENTIFIER = Field("providerIdentifier", "provider_identifier", to_str, required=True)
+# The JSON types, as the OpenAPI document shows them; validation is more lenient (v1 coercions).
+_STRING: dict[str, Any] = {"type": "string"}
+_BOOLEAN: dict[str, Any] = {"type": "boolean"}
+_COUNTRY: dict[str, Any] = {"type": "string", "description": "ISO 3166-1 alpha-2 or alpha-3; default NL"}
 
-HOLDER_V3 = (
-    Field("firstName", "first_name", to_str, required=True),
-    Field("lastName", "last_name", to_str, required=True),
-    Field("infix", "infix", to_str),
-    Field("birthDate", "birth_date", to_birth_date, required=True),
-)
-
-EVENT_V3 = (
-    Field("type", "type", to_event_type, required=True),
-    Field("unique", "unique", to_str),
-    Field("isSpecimen", "is_specimen", to_bool, default=False),
-)
-
-COUNTRY_FIELD = Field("country", "country", to_country, default="NL")
+Str = Annotated[str, Coerced(to_str, _STRING)]
+OptionalStr = Annotated[str | None, Coerced(to_str, _STRING, nullable=True)]
+Bool = Annotated[bool, Coerced(to_bool, _BOOLEAN)]
+OptionalBool = Annotated[bool | None, Coerced(to_bool, _BOOLEAN, nullable=True)]
+DefaultFalse = Annotated[bool, Coerced(to_bool, _BOOLEAN, nullable=True)]
+OptionalInt = Annotated[int | None, Coerced(to_int, {"type": "integer"}, nullable=True)]
+Date = Annotated[date, Coerced(to_date, {"type": "string", "format": "date"})]
+DateTime = Annotated[datetime, Coerced(to_datetime, {"type": "string", "format": "date-time"})]
+Country = Annotated[str, Coerced(to_country, _COUNTRY, nullable=True)]
+EventType = Annotated[str, Coerced(to_event_type, {"type": "string", "enum": list(EVENT_TYPE_CHOICES)})]
+BirthDate = Annotated[str, Coerced(to_birth_date, {"type": "string", "pattern": BIRTH_DATE_PATTERN})]
 
 
-def _test_fields(result_key: str, result_attr: str) -> tuple[Field, ...]:
-    return (
-        Field("sampleDate", "sample_date", to_datetime, required=True),
-        Field(result_key, result_attr, to_bool, required=True),
-        Field("facility", "facility", to_str, required=True),
-        Field("type", "type", to_str, required=True),
-        Field("name", "name", to_str, required=True),
-        Field("manufacturer", "manufacturer", to_str, required=True),
-        COUNTRY_FIELD,
-    )
+# --------------------------------------------------------------------------------------------
+# Protocol 3.0 (§4.1, §6).
 
 
-# The four payload objects (§4.1): dataclass and fields; unknown fields are ignored.
-PAYLOAD_KINDS: Mapping[str, tuple[type, tuple[Field, ...]]] = {
-    "vaccination": (
-        Vaccination,
-        (
-            Field("date", "date", to_date, required=True),
-            Field("hpkCode", "hpk_code", to_str),
-            Field("type", "type", to_str),
-            Field("manufacturer", "manufacturer", to_str),
-            Field("brand", "brand", to_str),
-            Field("completedByMedicalStatement", "completed_by_medical_statement", to_bool),
-            Field("completedByPersonalStatement", "completed_by_personal_statement", to_bool),
-            COUNTRY_FIELD,
-            Field("doseNumber", "dose_number", to_int),
-            Field("totalDoses", "total_doses", to_int),
-        ),
-    ),
-    "negativetest": (NegativeTest, _test_fields("negativeResult", "negative_result")),
-    "positivetest": (PositiveTest, _test_fields("positiveResult", "positive_result")),
-    "recovery": (
-        Recovery,
-        (
-            Field("sampleDate", "sample_date", to_date, required=True),
-            Field("validFrom", "valid_from", to_date, required=True),
-            Field("validUntil", "valid_until", to_date, required=True),
-            COUNTRY_FIELD,
-        ),
-    ),
+class VaccinationV3(Shape):
+    date: Date
+    hpk_code: OptionalStr = None
+    type: OptionalStr = None
+    manufacturer: OptionalStr = None
+    brand: OptionalStr = None
+    completed_by_medical_statement: OptionalBool = None
+    completed_by_personal_statement: OptionalBool = None
+    country: Country = "NL"
+    dose_number: OptionalInt = None
+    total_doses: OptionalInt = None
+
+
+class NegativeTestV3(Shape):
+    sample_date: DateTime
+    negative_result: Bool
+    facility: Str
+    type: Str
+    name: Str
+    manufacturer: Str
+    country: Country = "NL"
+
+
+class PositiveTestV3(Shape):
+    sample_date: DateTime
+    positive_result: Bool
+    facility: Str
+    type: Str
+    name: Str
+    manufacturer: Str
+    country: Country = "NL"
+
+
+class RecoveryV3(Shape):
+    sample_date: Date
+    valid_from: Date
+    valid_until: Date
+    country: Country = "NL"
+
+
+# The four payload objects (§4.1): the event's key → the dataclass its shape becomes.
+PAYLOAD_KINDS: Mapping[str, type[Payload]] = {
+    "vaccination": Vaccination,
+    "negativetest": NegativeTest,
+    "positivetest": PositiveTest,
+    "recovery": Recovery,
 }
 
 
-RESULT_V2 = (
-    Field("unique", "unique", to_str, required=True),
-    Field("sampleDate", "sample_date", to_datetime, required=True),
-    Field("testType", "test_type", to_str, required=True),
-    Field("negativeResult", "negative_result", to_bool, required=True),
-    Field("isSpecimen", "is_specimen", to_bool, default=False),
-)
+class EventV3(Shape):
+    type: EventType
+    unique: OptionalStr = None
+    is_specimen: DefaultFalse = False
+    vaccination: VaccinationV3 | None = None
+    negativetest: NegativeTestV3 | None = None
+    positivetest: PositiveTestV3 | None = None
+    recovery: RecoveryV3 | None = None
 
-HOLDER_V2 = (
-    Field("firstNameInitial", "first_name_initial", to_str, required=True),
-    Field("lastNameInitial", "last_name_initial", to_str, required=True),
-    Field("birthDay", "birth_day", to_str, required=True),
-    Field("birthMonth", "birth_month", to_str, required=True),
-)
+    def payloads(self) -> dict[str, Payload]:
+        """The event's non-null payload objects by key, as `events.types` dataclasses."""
+        found: dict[str, Payload] = {}
+        for kind, payload_class in PAYLOAD_KINDS.items():
+            shape = getattr(self, kind)
+            if shape is not None:
+                found[kind] = payload_class(**shape.__dict__)
+        return found
+
+
+class HolderV3(Shape):
+    first_name: Str
+    last_name: Str
+    infix: OptionalStr = None
+    birth_date: BirthDate
+
+
+class ProtocolVersionV3(Shape):
+    """`protocolVersion` as upstream's 3.0 model had it: an optional string, value unchecked (api.md §8)."""
+
+    protocol_version: OptionalStr = None
+
+
+class PendingResultV3(ProtocolVersionV3):
+    """What a 3.0 result must have in any case; all a pending result is checked for (§6)."""
+
+    provider_identifier: Str
+    status: Annotated[str, Coerced(to_str, _STRING, nullable=True)] = STATUS_COMPLETE
+
+
+class ResultV3(PendingResultV3):
+    """A complete 3.0 result (§4.1)."""
+
+    holder: Annotated[HolderV3, NotNull]
+    events: Annotated[list[EventV3], NotNull]
+
+
+# --------------------------------------------------------------------------------------------
+# Protocol 2.0 (§5.1, §6).
+
+
+class HolderV2(Shape):
+    first_name_initial: Str
+    last_name_initial: Str
+    birth_day: Str
+    birth_month: Str
+
+
+class V2TestResult(Shape):
+    unique: Str
+    sample_date: DateTime
+    test_type: Str
+    negative_result: Bool
+    is_specimen: DefaultFalse = False
+    holder: Annotated[HolderV2, NotNull]
+
+
+class ProtocolVersionV2(Shape):
+    """`protocolVersion` as upstream's 2.0 model had it: a required string, value unchecked (api.md §8)."""
+
+    protocol_version: Str
+
+
+class PendingResultV2(ProtocolVersionV2):
+    """What a 2.0 result must have in any case; all a pending result is checked for (§6)."""
+
+    provider_identifier: Str
+    status: Str
+
+
+class ResultV2(PendingResultV2):
+    """A complete 2.0 result (§5.1)."""
+
+    result: Annotated[V2TestResult, NotNull]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from events.decoding.payloads.semantics import v2_birth_month_day
-from events.decoding.payloads.shapes import PROTOCOL_V3
-from events.decoding.payloads.structure import StructuredResultV2
+from events.decoding.payloads.shapes import PROTOCOL_V3, ResultV2
 from events.types import V2_BIRTH_YEAR, Event, Holder, NegativeTest, ProviderResult
 
 # 2.0 `testType` → 3.0 test-type code (§5.2).
@@ -15,10 +14,9 @@ V2_UNKNOWN_TEST_TYPE = "unknown"
 NOT_AVAILABLE = "not available"
 
 
-def upgrade_v2(structured: StructuredResultV2) -> ProviderResult:
+def upgrade_v2(structured: ResultV2) -> ProviderResult:
     """The 2.0 result as one 3.0 result with one negative test (§5.2); only after `semantics_v2`."""
     result = structured.result
-    assert result is not None
     month, day = v2_birth_month_day(result.holder)
     holder = Holder(
         first_name=result.holder.first_name_initial,

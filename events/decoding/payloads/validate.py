@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import RequestValidationError, validation_item
-from events.decoding.payloads.coercions import to_str
-from events.decoding.payloads.fields import Field, Loc, Problems, read_field
+from events.decoding.payloads.fields import Loc, validate
 from events.decoding.payloads.semantics import semantics_v2, semantics_v3
-from events.decoding.payloads.shapes import PROTOCOL_V2, PROTOCOL_V3, STATUS_PENDING
-from events.decoding.payloads.structure import StructuredResultV2, structure_v2, structure_v3
+from events.decoding.payloads.shapes import (
+    PROTOCOL_V2,
+    PROTOCOL_V3,
+    STATUS_PENDING,
+    PendingResultV2,
+    ProtocolVersionV2,
+    ProtocolVersionV3,
+    ResultV2,
+    ResultV3,
+)
+from events.decoding.payloads.structure import structure_v2, structure_v3
 from events.decoding.payloads.upgrade import upgrade_v2
 from events.types import ProviderResult
 
@@ -27,7 +35,7 @@ class ValidatedResult:
     provider_identifier: str
     status: str
     v3: ProviderResult | None = None
-    v2: StructuredResultV2 | None = None
+    v2: PendingResultV2 | None = None
 
     @property
     def pending(self) -> bool:
@@ -72,13 +80,13 @@ def validate_provider_result(document: object, *, blob_index: int) -> ValidatedR
     assert isinstance(document, dict)
     if protocol == PROTOCOL_V3:
         structured_v3 = structure_v3(document, loc_prefix=loc_prefix)
-        if structured_v3.status == STATUS_PENDING:
-            result = ProviderResult(PROTOCOL_V3, structured_v3.provider_identifier, STATUS_PENDING, None, [])
-        else:
+        if isinstance(structured_v3, ResultV3):
             result = semantics_v3(structured_v3, blob_index=blob_index)
+        else:
+            result = ProviderResult(PROTOCOL_V3, structured_v3.provider_identifier, STATUS_PENDING, None, [])
         return ValidatedResult(protocol, result.provider_identifier, result.status, v3=result)
     structured_v2 = structure_v2(document, loc_prefix=loc_prefix)
-    if structured_v2.status != STATUS_PENDING:
+    if isinstance(structured_v2, ResultV2):
         semantics_v2(structured_v2, blob_index=blob_index)
     return ValidatedResult(protocol, structured_v2.provider_identifier, structured_v2.status, v2=structured_v2)
 
@@ -88,7 +96,7 @@ def upgrade(validated: ValidatedResult) -> ProviderResult:
     if validated.v3 is not None:
         return validated.v3
     assert validated.v2 is not None
-    if validated.pending:
+    if not isinstance(validated.v2, ResultV2):
         return ProviderResult(PROTOCOL_V3, validated.provider_identifier, STATUS_PENDING, None, [])
     return upgrade_v2(validated.v2)
 
@@ -101,10 +109,9 @@ def validate_structure(document: object, *, protocol: str, loc_prefix: Sequence[
     """
     if not isinstance(document, dict):
         raise RequestValidationError([validation_item(list(loc_prefix), "value is not a valid dict", "type_error.dict")])
-    problems = Problems(loc_prefix)
-    read_field(problems, document, [], Field("protocolVersion", "protocol_version", to_str, protocol == PROTOCOL_V2))
-    problems.raise_if_any()
     if protocol == PROTOCOL_V2:
+        validate(ProtocolVersionV2, document, loc_prefix=loc_prefix)
         structure_v2(document, loc_prefix=loc_prefix)
     else:
+        validate(ProtocolVersionV3, document, loc_prefix=loc_prefix)
         structure_v3(document, loc_prefix=loc_prefix)
