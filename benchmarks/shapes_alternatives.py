@@ -4,7 +4,8 @@ The same work as `shapes_validation.py` (a credentials body with 2 blobs, then t
 provider result inside them), written with:
 
 - (a) DRF serializers (`rest_framework.serializers`), the way `api/apis.py` described the shapes;
-- (b) pydantic v2 models in lax mode (only if `pydantic` is installed; the project does not pin it).
+- (b) plain pydantic v2 models in lax mode, without the v1 coercions (the adopted shapes are what
+  `shapes_validation.py` measures).
 
 Valid input only (the hot path): these prototypes do not reproduce the error bodies, which would
 only add work (an adapter turning the library's errors into pydantic v1's items and order).
