@@ -17,9 +17,16 @@ from rest_framework.response import Response
 
 from api import openapi as docs
 from api.health import application_health
-from api.requests import credentials_request_parse, json_body_parse, print_request_parse
+from api.requests import (
+    CredentialsRequestData,
+    CredentialsRequestEvents,
+    credentials_request_parse,
+    json_body_parse,
+    print_request_parse,
+)
 from common import errors
 from events.accesstokens.service import access_tokens_issue
+from events.decoding.payloads.shapes import ResultV2, ResultV3
 from events.intake import validate_provider_result_document
 from signing.issuance import credentials_issue, issuance_prepare, print_proof_issue
 from signing.services import print_client_authenticate
@@ -68,12 +75,8 @@ class APIView(AdrfAPIView):
         return self.response
 
 
-# --- OpenAPI shapes (documentation only; validation is in api.requests and events.decoding) ---
-
-
-class BlobSerializer(serializers.Serializer):
-    payload = serializers.CharField(help_text="base64 of the provider's JSON bytes")
-    signature = serializers.CharField(help_text="base64 of a DER CMS SignedData, detached")
+# --- OpenAPI shapes of the responses. The request bodies are documented by the shapes that
+# validate them (api.requests, events.decoding.payloads.shapes; drf-spectacular's pydantic support).
 
 
 class GreenCardOriginSerializer(serializers.Serializer):
@@ -125,11 +128,6 @@ class PrepareIssueApi(APIView):
 
 
 class CredentialsIssueApi(APIView):
-    class CredentialsRequestData(serializers.Serializer):
-        events = BlobSerializer(many=True)
-        stoken = serializers.UUIDField()
-        issueCommitmentMessage = serializers.CharField()
-
     @extend_schema(
         operation_id="app_credentials",
         tags=[docs.TAG_APP],
@@ -173,9 +171,6 @@ def print_token_from_header(header: str | None) -> str:
 
 
 class PrintProofApi(APIView):
-    class CredentialsRequestEvents(serializers.Serializer):
-        events = BlobSerializer(many=True)
-
     @extend_schema(
         operation_id="app_print",
         tags=[docs.TAG_PRINT],
@@ -240,12 +235,11 @@ class AccessTokensApi(APIView):
 
 
 DOCUMENTATION_RESPONSES = {200: None, **docs.error_responses(413, 422, 429)}
-PROVIDER_RESULT_SCHEMA = {"type": "object", "additionalProperties": True, "required": ["protocolVersion", "providerIdentifier"]}
 
 
 class DataProviderEventsResultApi(APIView):
     @extend_schema(
-        request={"application/json": PROVIDER_RESULT_SCHEMA},
+        request=ResultV3,
         responses=DOCUMENTATION_RESPONSES,
         tags=[docs.TAG_SCHEMAS],
         **docs.DOC_3_0,
@@ -257,7 +251,7 @@ class DataProviderEventsResultApi(APIView):
 
 class V2EventApi(APIView):
     @extend_schema(
-        request={"application/json": PROVIDER_RESULT_SCHEMA},
+        request=ResultV2,
         responses=DOCUMENTATION_RESPONSES,
         tags=[docs.TAG_SCHEMAS],
         **docs.DOC_2_0,

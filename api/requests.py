@@ -1,14 +1,22 @@
 """Structure checks of the request bodies (api.md §1, §5 step 1, §6): pure functions that
-return plain data or raise the upstream-style 422."""
+return plain data or raise the upstream-style 422.
+
+The body shapes below are the one definition of each request body: they validate it, report its
+problems as pydantic v1 items (`events.decoding.payloads.fields`) and are the OpenAPI
+components (`api.apis`). Request bodies are strict: only JSON strings are strings."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from common.errors import RequestValidationError, validation_item
+from events.decoding.payloads.coercions import to_plain_str, to_uuid
+from events.decoding.payloads.fields import Coerced, Shape, validate
 
 
 def json_body_parse(raw: bytes, *, max_depth: int) -> Any:
@@ -43,36 +51,36 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def _missing(loc: list[Any]) -> dict[str, Any]:
-    return validation_item(loc, "field required", "value_error.missing")
+# Request bodies are strict: only a JSON string is a string, null included ("str type expected").
+RequestStr = Annotated[str, Coerced(to_plain_str, {"type": "string"}, strict_null=True)]
 
 
-def _events_parse(body: dict[str, Any], problems: list[dict[str, Any]]) -> list[dict[str, str]]:
-    if "events" not in body:
-        problems.append(_missing(["body", "events"]))
-        return []
-    events = body["events"]
-    if not isinstance(events, list):
-        problems.append(validation_item(["body", "events"], "value is not a valid list", "type_error.list"))
-        return []
-    blobs = []
-    for index, blob in enumerate(events):
-        if not isinstance(blob, dict):
-            problems.append(validation_item(["body", "events", index], "value is not a valid dict", "type_error.dict"))
-            continue
-        for key in ("payload", "signature"):
-            if key not in blob:
-                problems.append(_missing(["body", "events", index, key]))
-            elif not isinstance(blob[key], str):
-                problems.append(validation_item(["body", "events", index, key], "str type expected", "type_error.str"))
-        blobs.append(blob)
-    return blobs
+# api.md §5 step 1
+class Blob(Shape):
+    """One signed provider result: the provider's JSON and its detached CMS signature."""
+
+    payload: RequestStr = Field(description="base64 of the provider's JSON bytes")
+    signature: RequestStr = Field(description="base64 of a DER CMS SignedData, detached")
 
 
-def _body_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise RequestValidationError([validation_item(["body"], "value is not a valid dict", "type_error.dict")])
-    return body
+# api.md §6
+class CredentialsRequestEvents(Shape):
+    """The body of `POST /app/print/`: the signed provider results to turn into paper proofs."""
+
+    events: list[Blob]
+
+
+# api.md §5 step 1
+class CredentialsRequestData(CredentialsRequestEvents):
+    """The body of `POST /app/credentials/`: signed provider results, the session token and the
+    app's issue commitment message."""
+
+    stoken: Annotated[uuid.UUID, Coerced(to_uuid, {"type": "string", "format": "uuid"}, strict_null=True)]
+    issue_commitment_message: RequestStr
+
+
+def _blob_dicts(blobs: list[Blob]) -> list[dict[str, str]]:
+    return [{"payload": blob.payload, "signature": blob.signature} for blob in blobs]
 
 
 @dataclass(frozen=True)
@@ -84,34 +92,12 @@ class CredentialsRequest:
 
 def credentials_request_parse(body: Any) -> CredentialsRequest:
     """`CredentialsRequestData` (api.md §5 step 1)."""
-    body = _body_object(body)
-    problems: list[dict[str, Any]] = []
-    events = _events_parse(body, problems)
-    stoken = None
-    if "stoken" not in body:
-        problems.append(_missing(["body", "stoken"]))
-    else:
-        try:
-            if not isinstance(body["stoken"], str):
-                raise ValueError
-            stoken = uuid.UUID(body["stoken"])
-        except ValueError:
-            problems.append(validation_item(["body", "stoken"], "value is not a valid uuid", "type_error.uuid"))
-    if "issueCommitmentMessage" not in body:
-        problems.append(_missing(["body", "issueCommitmentMessage"]))
-    elif not isinstance(body["issueCommitmentMessage"], str):
-        problems.append(validation_item(["body", "issueCommitmentMessage"], "str type expected", "type_error.str"))
-    if problems:
-        raise RequestValidationError(problems)
-    assert stoken is not None
-    return CredentialsRequest(events=events, stoken=stoken, issue_commitment_message=body["issueCommitmentMessage"])
+    data = validate(CredentialsRequestData, body, loc_prefix=["body"])
+    return CredentialsRequest(
+        events=_blob_dicts(data.events), stoken=data.stoken, issue_commitment_message=data.issue_commitment_message
+    )
 
 
 def print_request_parse(body: Any) -> list[dict[str, str]]:
     """`CredentialsRequestEvents` (api.md §6)."""
-    body = _body_object(body)
-    problems: list[dict[str, Any]] = []
-    events = _events_parse(body, problems)
-    if problems:
-        raise RequestValidationError(problems)
-    return events
+    return _blob_dicts(validate(CredentialsRequestEvents, body, loc_prefix=["body"]).events)

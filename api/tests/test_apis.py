@@ -14,9 +14,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from api.requests import CredentialsRequestData, CredentialsRequestEvents
 from devtools.reference.verifier import trust_list_from_public_keys, verify_hc1
 from devtools.testing.api_fixtures import holder_icm, negative_test, result, signer_behaviour, vaccination
 from devtools.testing.gate import signer_gate
+from events.decoding.payloads.shapes import ResultV2, ResultV3
 from signing.models import EventSubmission, IssuanceSession, UciAuditRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -226,6 +228,30 @@ async def test_openapi_document_is_served_and_docs_ui_is_off(api):
     for path in ("/app/credentials/", "/app/print/", "/app/prepare_issue/", "/app/access_tokens/", "/health"):
         assert path in paths
     assert (await api.get("/docs")).status_code == 404
+
+
+async def test_openapi_request_bodies_are_the_validating_shapes(api):
+    """One definition per request shape: each documented body is the class that validates it."""
+    document = json.loads((await api.get("/openapi.json")).content)
+    components = document["components"]["schemas"]
+    for path, shape in (
+        ("/app/credentials/", CredentialsRequestData),
+        ("/app/print/", CredentialsRequestEvents),
+        ("/documentation/DataProviderEventsResult/", ResultV3),
+        ("/documentation/V2Event/", ResultV2),
+    ):
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{shape.__name__}"}
+        component = components[shape.__name__]
+        fields = shape.model_fields.values()
+        assert list(component["properties"]) == [field.alias for field in fields]
+        assert component["required"] == [field.alias for field in fields if field.is_required()]
+    # OpenAPI 3.0: a null-able payload object is `nullable`, not a JSON-schema null type.
+    assert components["EventV3"]["properties"]["vaccination"] == {
+        "allOf": [{"$ref": "#/components/schemas/VaccinationV3"}],
+        "default": None,
+        "nullable": True,
+    }
 
 
 @pytest.mark.parametrize(

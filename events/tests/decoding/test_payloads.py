@@ -1,4 +1,4 @@
-"""Tests of `events/decoding/payloads.py`: detection, validation and the 2.0 upgrade (events.md §3–§6)."""
+"""Tests of `events/decoding/payloads/`: detection, validation and the 2.0 upgrade (events.md §3–§6)."""
 
 from __future__ import annotations
 
