@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "api",
     "coronacheck",
     "devtools",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "coronacheck.staff.StaffContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 APPEND_SLASH = False
 
@@ -114,6 +117,41 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 1048576)
+
+# --- Staff access: login throttling, cookies, content security policy (coronacheck/staff.py) -----
+# django-axes counts failed logins in the database (`AccessAttempt`), so the lock-out holds across
+# worker processes and machines. Locked per client address and, separately, per username: a
+# distributed guess at one account is stopped too (at the price that someone can lock a staff
+# account out for STAFF_LOGIN_COOLOFF_MINUTES; staff can be unlocked with `manage.py axes_reset`).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("STAFF_LOGIN_COOLOFF_MINUTES", 15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "coronacheck.staff.client_ip"
+# Our own log lines (coronacheck.staff) record logins without personal data; axes' own lines name
+# the username and address, so they stay off, and so does its table of every successful login.
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+CSRF_COOKIE_HTTPONLY = True  # the admin reads the token from the form, never from the cookie
+# Only staff pages get the policy (the API's responses stay byte-identical): no inline scripts,
+# no inline styles, nothing from elsewhere; the docs UI adds its CDN in coronacheck/urls.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        # One exception, for one style attribute of simple_history's history page
+        # (`style="border-top: 0"`); style attributes with other values stay refused.
+        "style-src": ["'self'", "'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
