@@ -232,6 +232,16 @@ SUBMISSION_RETENTION_DAYS = env_int("SUBMISSION_RETENTION_DAYS", 90)
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 0)
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 60)
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", env_bool("BEHIND_TLS_PROXY", False))
+# Limits of the provider registry's inputs (events/providers.py): the JSON5 file, one certificate.
+PROVIDER_FILE_MAX_BYTES = env_int("PROVIDER_FILE_MAX_BYTES", 1048576)
+PROVIDER_CERTIFICATE_MAX_BYTES = env_int("PROVIDER_CERTIFICATE_MAX_BYTES", 16384)
+# The server (`python -m coronacheck.server`): time to send a request's head and its body (408 and
+# the connection closed after), idle time of a kept-alive connection, and the bound on finishing
+# requests in flight after SIGTERM.
+REQUEST_HEADER_TIMEOUT_SECONDS = env_float("REQUEST_HEADER_TIMEOUT_SECONDS", 10.0)
+REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 20.0)
+SERVER_KEEP_ALIVE_SECONDS = env_int("SERVER_KEEP_ALIVE_SECONDS", 5)
+GRACEFUL_SHUTDOWN_SECONDS = env_int("GRACEFUL_SHUTDOWN_SECONDS", 20)
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = env_bool("VALIDATE_CONFIG_AT_START", True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from events.providers import ProviderImportError, providers_import
@@ -23,6 +24,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
         try:
+            size = path.stat().st_size
+            if size > settings.PROVIDER_FILE_MAX_BYTES:  # refused unread
+                raise CommandError(
+                    f"nothing imported: the file is too large ({size} bytes; at most {settings.PROVIDER_FILE_MAX_BYTES})"
+                )
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {type(exc).__name__}") from None
