@@ -195,3 +195,37 @@ def test_changes_to_rules_providers_and_print_tokens_are_logged(staff_user, capl
     assert ("signing.PrintToken", "created", "command") in changes and ("signing.PrintToken", "deleted", "command") in changes
     assert ("events.Provider", "created", "command") in changes and ("events.Provider", "deleted", "command") in changes
     assert key not in caplog.text and key[8:] not in caplog.text
+
+
+@pytest.fixture
+def docs_ui(settings):
+    """The URL configuration with API_DOCS_UI_ENABLED (read when coronacheck.urls is imported)."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    from coronacheck import urls
+
+    settings.API_DOCS_UI_ENABLED = True
+    importlib.reload(urls)
+    clear_url_caches()
+    yield
+    settings.API_DOCS_UI_ENABLED = False
+    importlib.reload(urls)
+    clear_url_caches()
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_docs_ui_has_a_policy_for_its_cdn_and_no_inline_script(docs_ui, path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    directives = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert directives["script-src"].split() == ["'self'", "https://cdn.jsdelivr.net"]
+    assert "unsafe" not in directives["script-src"]
+    html = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # Swagger UI's start script is a file
+
+
+def test_the_swagger_start_script_is_served_from_this_origin(docs_ui):
+    script = Client().get("/docs?script=")
+    assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
