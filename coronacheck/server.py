@@ -12,7 +12,9 @@ likes. `GuardedHttpToolsProtocol` adds both limits to uvicorn's httptools protoc
   connection; otherwise the connection is closed (with a 408 if nothing was answered on it yet);
 - the body must be complete `REQUEST_BODY_TIMEOUT_SECONDS` after the head; otherwise the client
   gets 408 `{"detail": "Request timed out.", "code": "request_timeout"}` and the connection is
-  closed. The application sees a disconnect and stops working on the request.
+  closed. The application sees a disconnect and stops working on the request;
+- the request head may not exceed `REQUEST_HEADER_MAX_BYTES` (httptools keeps every header in
+  memory and has no limit of its own): 431 `request_header_too_large` and the connection closed.
 
 `python -m coronacheck.server` starts uvicorn with this protocol, uvloop, no access log and
 `--timeout-graceful-shutdown` from `GRACEFUL_SHUTDOWN_SECONDS`: on SIGTERM a worker stops
@@ -38,6 +40,17 @@ TIMEOUT_RESPONSE = (
     b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\n"
     b"connection: close\r\n\r\n" + TIMEOUT_BODY
 )
+HEAD_TOO_LARGE_BODY = b'{"detail":"Request header is too large.","code":"request_header_too_large"}'
+HEAD_TOO_LARGE_RESPONSE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\n"
+    b"content-length: " + str(len(HEAD_TOO_LARGE_BODY)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n" + HEAD_TOO_LARGE_BODY
+)
+
+
+class _HeadTooLarge(Exception):
+    pass
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -49,8 +62,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
         self.header_timeout: float = settings.REQUEST_HEADER_TIMEOUT_SECONDS
         self.body_timeout: float = settings.REQUEST_BODY_TIMEOUT_SECONDS
+        self.head_max_bytes: int = settings.REQUEST_HEADER_MAX_BYTES
         self.read_deadline: asyncio.TimerHandle | None = None
         self.answered = False  # a response was completed on this connection
+        self.head_bytes = 0  # size of the current request's line and headers so far
+        self.in_head = False  # a request has begun and its head is not complete yet
+        self.raw_head_bytes = 0
 
     def _deadline_set(self, seconds: float | None) -> None:
         if self.read_deadline is not None:
@@ -69,6 +86,47 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write(TIMEOUT_RESPONSE)
         self.transport.close()  # connection_lost: the application sees `http.disconnect`
 
+    def data_received(self, data: bytes) -> None:
+        try:
+            super().data_received(data)
+        except _HeadTooLarge:  # pragma: no cover - httptools wraps it (below)
+            self._head_too_large()
+            return
+        # httptools buffers a header line until it is complete: also count the raw bytes of a
+        # head that is still incomplete after this chunk.
+        if self.in_head:
+            self.raw_head_bytes += len(data)
+            if self.raw_head_bytes > self.head_max_bytes:
+                self._head_too_large()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers parser errors with 400; a callback that raised `_HeadTooLarge` shows
+        # up as such an error (httptools wraps it), with the original as its context.
+        error = sys.exc_info()[1]
+        if error is not None and isinstance(error.__context__, _HeadTooLarge):
+            self._head_too_large()
+            return
+        super().send_400_response(msg)
+
+    def _head_too_large(self) -> None:
+        self._deadline_set(None)
+        if not self.transport.is_closing():
+            self.transport.write(HEAD_TOO_LARGE_RESPONSE)
+            self.transport.close()
+
+    def _head_count(self, size: int) -> None:
+        self.head_bytes += size
+        if self.head_bytes > self.head_max_bytes:
+            raise _HeadTooLarge
+
+    def on_url(self, url: bytes) -> None:
+        self._head_count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline_set(self.header_timeout)
@@ -78,11 +136,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
+        self.in_head, self.raw_head_bytes = True, 0
         super().on_message_begin()
         if self.read_deadline is None:
             self._deadline_set(self.header_timeout)
 
     def on_headers_complete(self) -> None:
+        self.head_bytes, self.in_head = 0, False
         super().on_headers_complete()
         self._deadline_set(self.body_timeout)
 
