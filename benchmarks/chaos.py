@@ -316,10 +316,38 @@ async def database_outage(database, seconds: float, tally: Tally) -> None:
     tally.faults["PostgreSQL stop/start"] += 1
     tally.events.append(f"PostgreSQL stopped for {seconds:.0f} s")
     await asyncio.sleep(seconds)
-    await asyncio.to_thread(database.start)
+    await asyncio.to_thread(database_start, database)
     tally.events.append("PostgreSQL started")
 
     await asyncio.to_thread(database_connections_reset)
+
+
+def database_start(database, attempts: int = 10) -> None:
+    """Start PostgreSQL; its port is in the ephemeral range, so a client socket of any process may
+    hold it for a moment ("Address already in use"): try again a few times."""
+    for attempt in range(attempts):
+        try:
+            database.start()
+            return
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
+
+
+def private_database(pg_port: int):
+    """A fresh private PostgreSQL on `pg_port`, or on one of the next ports if it is taken."""
+    from devtools.testing.service import PrivatePostgres
+
+    for port in range(pg_port, pg_port + 8):
+        database = PrivatePostgres(port=port, data_dir=f"/tmp/coronacheck-chaos-pg-{port}")
+        shutil.rmtree(database.data_dir, ignore_errors=True)
+        try:
+            database.start()
+            return database
+        except RuntimeError:
+            shutil.rmtree(database.data_dir, ignore_errors=True)
+    raise RuntimeError(f"no PostgreSQL port free in {pg_port}…{pg_port + 7}")
 
 
 def database_connections_reset() -> None:
@@ -497,11 +525,9 @@ def print_faults(tally: Tally, counters: dict) -> None:
 
 def run(seconds: float, n_clients: int, n_workers: int, base_port: int, pg_port: int, outage: float) -> int:
     from devtools.testing.processes import signer_settings
-    from devtools.testing.service import PrivatePostgres
 
     rule_cache = 2.0
-    database = PrivatePostgres(port=pg_port, data_dir=f"/tmp/coronacheck-chaos-pg-{pg_port}")
-    database.start()
+    database = private_database(pg_port)
     key_folder = tempfile.mkdtemp(prefix="chaos-signer-keys-")
     signers = fakes = workers = None
     try:
@@ -559,7 +585,10 @@ def run(seconds: float, n_clients: int, n_workers: int, base_port: int, pg_port:
         for process in (signers, fakes):
             if process is not None:
                 process.stop()
-        database.stop()
+        try:
+            database.stop()
+        except RuntimeError:
+            pass  # not running (a failed restart): nothing to stop
         shutil.rmtree(database.data_dir, ignore_errors=True)
         shutil.rmtree(key_folder, ignore_errors=True)
 
