@@ -114,6 +114,8 @@ ADMIN_ONLY_MIDDLEWARE = frozenset(
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "simple_history.middleware.HistoryRequestMiddleware",
+        "coronacheck.staff.StaffContentSecurityPolicyMiddleware",
+        "axes.middleware.AxesMiddleware",
     }
 )
 # Security headers, Content-Length and X-Frame-Options: hooks without I/O, run inline.

@@ -31,11 +31,19 @@ def json_body_parse(raw: bytes, *, max_depth: int) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RequestValidationError([validation_item(["body", exc.pos], exc.msg, "value_error.jsondecode")]) from None
-    except (ValueError, RecursionError):
+    except RecursionError:
+        # Nesting deeper than the parser's own recursion limit (about 1,000 levels): the same
+        # answer as nesting past `max_depth` that the parser could still read.
+        raise _too_deep() from None
+    except ValueError:
         raise RequestValidationError([validation_item(["body", 0], "body is not valid JSON", "value_error.jsondecode")]) from None
     if json_depth_exceeds(value, max_depth):
-        raise RequestValidationError([validation_item(["body"], "JSON nesting is too deep", "value_error.jsondepth")])
+        raise _too_deep()
     return value
+
+
+def _too_deep() -> RequestValidationError:
+    return RequestValidationError([validation_item(["body"], "JSON nesting is too deep", "value_error.jsondepth")])
 
 
 def json_depth_exceeds(value: Any, limit: int) -> bool:

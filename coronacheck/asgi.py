@@ -9,6 +9,7 @@ document, 404s) goes through Django's standard handler with the full middleware 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
@@ -29,6 +30,7 @@ from django.utils.module_loading import import_string  # noqa: E402
 from api.middleware import ADMIN_ONLY_MIDDLEWARE, API_POST_PATHS, INLINE_MIDDLEWARE, InlineHooks  # noqa: E402
 
 API_PATHS = API_POST_PATHS | {"/", "/health"}
+logger = logging.getLogger("coronacheck.lifespan")
 
 
 class ApiHandler(ASGIHandler):
@@ -125,6 +127,16 @@ class ApiHandler(ASGIHandler):
 api_application = ApiHandler()
 
 
+def _database_pools_close() -> None:
+    """Close the psycopg pools of this process (kept per class, not per thread, by Django)."""
+    from django.db import connections
+
+    for alias in connections:
+        connection = connections[alias]
+        if alias in getattr(type(connection), "_connection_pools", {}):
+            connection.close_pool()
+
+
 async def _lifespan(receive, send) -> None:
     from common.http import clients_close
     from common.metrics import worker_exited
@@ -142,8 +154,11 @@ async def _lifespan(receive, send) -> None:
                 return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            # After the server's graceful shutdown (coronacheck/server.py): requests are done.
             await clients_close()
             worker_exited()
+            await sync_to_async(_database_pools_close, thread_sensitive=False)()
+            logger.info("shutdown: outbound clients and database pools closed")
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "api",
     "coronacheck",
     "devtools",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "coronacheck.staff.StaffContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 APPEND_SLASH = False
 
@@ -144,6 +147,41 @@ SECURE_HSTS_PRELOAD = read("SECURE_HSTS_PRELOAD", default=not DEBUG)
 BEHIND_TLS_PROXY = read("BEHIND_TLS_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 DATA_UPLOAD_MAX_MEMORY_SIZE = read("REQUEST_MAX_BYTES")
+
+# --- Staff access: login throttling, cookies, content security policy (coronacheck/staff.py) -----
+# django-axes counts failed logins in the database (`AccessAttempt`), so the lock-out holds across
+# worker processes and machines. Locked per client address and, separately, per username: a
+# distributed guess at one account is stopped too (at the price that someone can lock a staff
+# account out for STAFF_LOGIN_COOLOFF_MINUTES; staff can be unlocked with `manage.py axes_reset`).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = read("STAFF_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = read("STAFF_LOGIN_COOLOFF_MINUTES") / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "coronacheck.staff.client_ip"
+# Our own log lines (coronacheck.staff) record logins without personal data; axes' own lines name
+# the username and address, so they stay off, and so does its table of every successful login.
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+CSRF_COOKIE_HTTPONLY = True  # the admin reads the token from the form, never from the cookie
+# Only staff pages get the policy (the API's responses stay byte-identical): no inline scripts,
+# no inline styles, nothing from elsewhere; the docs UI adds its CDN in coronacheck/urls.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        # One exception, for one style attribute of simple_history's history page
+        # (`style="border-top: 0"`); style attributes with other values stay refused.
+        "style-src": ["'self'", "'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -241,6 +279,17 @@ RATE_LIMIT_WINDOW_SECONDS = read("RATE_LIMIT_WINDOW_SECONDS")
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = read("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=BEHIND_TLS_PROXY)
 # Bearer token of GET /metrics (Prometheus); unset: /metrics answers 404.
 METRICS_TOKEN = read("METRICS_TOKEN")
+# Limits of the provider registry's inputs (events/providers.py): the JSON5 file, one certificate.
+PROVIDER_FILE_MAX_BYTES = read("PROVIDER_FILE_MAX_BYTES")
+PROVIDER_CERTIFICATE_MAX_BYTES = read("PROVIDER_CERTIFICATE_MAX_BYTES")
+# The server (`python -m coronacheck.server`): time to send a request's head and its body (408 and
+# the connection closed after), idle time of a kept-alive connection, and the bound on finishing
+# requests in flight after SIGTERM.
+REQUEST_HEADER_TIMEOUT_SECONDS = read("REQUEST_HEADER_TIMEOUT_SECONDS")
+REQUEST_BODY_TIMEOUT_SECONDS = read("REQUEST_BODY_TIMEOUT_SECONDS")
+REQUEST_HEADER_MAX_BYTES = read("REQUEST_HEADER_MAX_BYTES")
+SERVER_KEEP_ALIVE_SECONDS = read("SERVER_KEEP_ALIVE_SECONDS")
+GRACEFUL_SHUTDOWN_SECONDS = read("GRACEFUL_SHUTDOWN_SECONDS")
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = read("VALIDATE_CONFIG_AT_START")
 

@@ -38,8 +38,11 @@ class CertificateFacts:
 
 
 def certificate_facts(pem: str, *, match: str) -> CertificateFacts:
-    """Parse and check one certificate entry: one leaf X.509 certificate; an identity entry
-    needs exactly one subject commonName and an authority key identifier."""
+    """Parse and check one certificate entry: one leaf X.509 certificate of at most
+    `PROVIDER_CERTIFICATE_MAX_BYTES`; an identity entry needs exactly one subject commonName and
+    an authority key identifier."""
+    if len(pem) > settings.PROVIDER_CERTIFICATE_MAX_BYTES:
+        raise ValueError(f"is too large ({len(pem)} characters; at most {settings.PROVIDER_CERTIFICATE_MAX_BYTES})")
     try:
         certs = x509.load_pem_x509_certificates(pem.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
@@ -47,30 +50,39 @@ def certificate_facts(pem: str, *, match: str) -> CertificateFacts:
     if len(certs) != 1:
         raise ValueError("must hold exactly one certificate")
     cert = certs[0]
+    # cryptography parses extensions and names when they are first read: a certificate that
+    # loads can still be malformed inside (duplicate extensions, bad encodings).
     try:
-        if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+        extensions = cert.extensions
+        names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        common_names = [str(name.value) for name in names]
+        der = cert.public_bytes(Encoding.DER)
+        validity = (cert.not_valid_before_utc, cert.not_valid_after_utc)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        # DuplicateExtension is not a ValueError: before this check it escaped as a crash.
+        raise ValueError("is not a well-formed certificate (its extensions or subject cannot be read)") from None
+    try:
+        if extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
             raise ValueError("is a CA certificate; register the leaf certificate instead")
     except x509.ExtensionNotFound:
         pass
-    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     if match == "identity":
-        if len(names) != 1:
+        if len(common_names) != 1:
             raise ValueError("an identity entry needs exactly one subject commonName")
         try:
-            aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+            aki = extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
         except x509.ExtensionNotFound:
             aki = None
         if aki is None or not aki.key_identifier:
             raise ValueError("an identity entry needs an authority key identifier")
     elif match not in MATCH_MODES:
         raise ValueError("match must be pinned or identity")
-    der = cert.public_bytes(Encoding.DER)
     return CertificateFacts(
         pem=cert.public_bytes(Encoding.PEM).decode("ascii"),
         fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-        subject_common_name=str(names[0].value) if names else "",
-        not_valid_before=cert.not_valid_before_utc,
-        not_valid_after=cert.not_valid_after_utc,
+        subject_common_name=common_names[0] if common_names else "",
+        not_valid_before=validity[0],
+        not_valid_after=validity[1],
     )
 
 
@@ -173,9 +185,17 @@ def _cms_entries(value: Any, where: str) -> list[tuple[CertificateFacts, str]]:
 
 
 def providers_parse(text: str) -> list[ProviderEntry]:
-    """Parse and validate a whole upstream-format JSON5 provider file (nothing is stored)."""
+    """Parse and validate a whole upstream-format JSON5 provider file (nothing is stored).
+
+    The json5 parser is pure Python (about 35 s per MB of small tokens) and recursive (it gives up
+    at a nesting depth of about 60): files over `PROVIDER_FILE_MAX_BYTES` are refused unread, and
+    deep nesting is an error, not a crash. The registry's own structure is two levels deep."""
+    if len(text) > settings.PROVIDER_FILE_MAX_BYTES:
+        raise ProviderImportError(f"the file is too large ({len(text)} characters; at most {settings.PROVIDER_FILE_MAX_BYTES})")
     try:
         data = json5.loads(text)
+    except RecursionError:
+        raise ProviderImportError("the file is nested too deeply") from None
     except ValueError as exc:
         raise ProviderImportError(f"the file is not valid JSON5 ({str(exc)[:80]})") from None
     if not isinstance(data, list):

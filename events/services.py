@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from events import models
@@ -73,7 +73,36 @@ def rule_history_baseline_ensure() -> None:
 
 @transaction.atomic
 def rules_seed_if_empty() -> bool:
-    """Seed the constants and rule data when the database has none (start-up, migrations)."""
+    """Seed the constants and rule data when the database has none (start-up, migrations).
+
+    Safe when several threads or worker processes find an empty database at once (found by the
+    graceful-shutdown test: concurrent first requests on a fresh database were 500s with an
+    IntegrityError): one seeds, under a transaction-level advisory lock on PostgreSQL; the others
+    wait and find the rows. Elsewhere (SQLite, one process) a lost race is an IntegrityError that
+    is rolled back, and the rows are there."""
+    if _rules_present():
+        return False
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RULE_SEED_LOCK])
+            return _rules_seed_if_empty_locked()
+    except IntegrityError:
+        return False
+
+
+# An arbitrary constant naming the seeding lock among PostgreSQL advisory locks.
+RULE_SEED_LOCK = 0x52554C4553
+
+
+def _rules_present() -> bool:
+    return models.RuleConfiguration.objects.filter(pk=1).exists() and (
+        models.HpkCode.objects.exists() or models.ValueSetEntry.objects.exists()
+    )
+
+
+def _rules_seed_if_empty_locked() -> bool:
     created = False
     if not models.RuleConfiguration.objects.filter(pk=1).exists():
         models.RuleConfiguration.objects.create(pk=1)

@@ -4,14 +4,19 @@ Applied to the signing routes only, so that `/health`, `/public_keys` and `/stat
 Modes: `none`, `500`, `503`, `garbage` (200 with a body that is not JSON), `wrong-shape` (200 with
 JSON of the wrong shape), `close` (the connection is closed in the middle of the body), `hang`
 (no answer until the client gives up). With `control=True` the knobs can be changed at run time
-with `POST /_reference/behaviour {"fault": MODE, "delay_ms": N}` (test processes only).
+with `POST /_reference/behaviour {"fault": MODE, "delay_ms": N, "rate": R}` (test processes only):
+the delay and the fault apply to a share `R` (0–1, default 1) of the signing calls ("brown-out").
+`GET /_reference/behaviour` gives the knobs and the counters: signing calls received, in flight
+and answered with an injected fault (by mode).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -27,12 +32,28 @@ class SignerBehaviour:
 
     delay_ms: int = 0
     fault: str = "none"
+    rate: float = 1.0
+    received: int = 0
+    in_flight: int = 0
+    injected: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         if self.fault not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {self.fault!r}; choose from {', '.join(FAULT_MODES)}")
         if self.delay_ms < 0:
             raise ValueError("delay must not be negative")
+        if not 0 <= self.rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+
+    def document(self) -> dict:
+        return {
+            "fault": self.fault,
+            "delay_ms": self.delay_ms,
+            "rate": self.rate,
+            "received": self.received,
+            "in_flight": self.in_flight,
+            "injected": dict(self.injected),
+        }
 
 
 def behaviour_middleware(behaviour: SignerBehaviour, signing_paths: Iterable[str]) -> Callable:
@@ -43,11 +64,18 @@ def behaviour_middleware(behaviour: SignerBehaviour, signing_paths: Iterable[str
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in paths:
             return await handler(request)
-        if behaviour.delay_ms:
-            await asyncio.sleep(behaviour.delay_ms / 1000)
-        if behaviour.fault == "none":
-            return await handler(request)
-        return await injected_fault(request, behaviour.fault)
+        behaviour.received += 1
+        behaviour.in_flight += 1
+        try:
+            affected = behaviour.rate >= 1 or random.random() < behaviour.rate
+            if affected and behaviour.delay_ms:
+                await asyncio.sleep(behaviour.delay_ms / 1000)
+            if not affected or behaviour.fault == "none":
+                return await handler(request)
+            behaviour.injected[behaviour.fault] += 1
+            return await injected_fault(request, behaviour.fault)
+        finally:
+            behaviour.in_flight -= 1
 
     return middleware
 
@@ -79,10 +107,15 @@ def add_behaviour_control(app: web.Application, behaviour: SignerBehaviour) -> N
             body = await request.json()
             fault = body.get("fault", behaviour.fault)
             delay_ms = int(body.get("delay_ms", behaviour.delay_ms))
-            SignerBehaviour(delay_ms=delay_ms, fault=fault)
+            rate = float(body.get("rate", 1.0))
+            SignerBehaviour(delay_ms=delay_ms, fault=fault, rate=rate)
         except (ValueError, TypeError, AttributeError) as error:
             return web.Response(status=400, text=f"{error}\n", content_type="text/plain")
-        behaviour.fault, behaviour.delay_ms = fault, delay_ms
+        behaviour.fault, behaviour.delay_ms, behaviour.rate = fault, delay_ms, rate
         return web.json_response({"fault": behaviour.fault, "delay_ms": behaviour.delay_ms})
 
+    async def show_behaviour(request: web.Request) -> web.Response:
+        return web.json_response(behaviour.document())
+
     app.router.add_post(CONTROL_PATH, change_behaviour)
+    app.router.add_get(CONTROL_PATH, show_behaviour)

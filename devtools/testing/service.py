@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,6 @@ class ServiceProcess(ManagedProcess):
 
     def stop(self, timeout: float = 10.0) -> int:
         code = super().stop(timeout)
-        if code == -signal.SIGTERM:
-            code = 0  # uvicorn re-raises the SIGTERM it handled after a graceful shutdown
         if self.log_path:
             logcheck.scan_text(self.log_text(), "service subprocess stderr")
         return code
@@ -49,28 +46,15 @@ def database_url(settings_dict: dict) -> str:
 def start_service(
     env: dict[str, str], *, workers: int = 1, settings_module: str = "devtools.settings_test", port: int | None = None
 ) -> ServiceProcess:
-    """`uvicorn coronacheck.asgi:application` on loopback with `env` added to this environment."""
+    """The service (`python -m coronacheck.server`: uvicorn with the request read time limits) on
+    loopback with `env` added to this environment."""
     port = port or free_port()
     environment = dict(os.environ)
     environment["DJANGO_SETTINGS_MODULE"] = settings_module
     environment.update(env)
     log = tempfile.NamedTemporaryFile(prefix="service-", suffix=".log", delete=False)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "coronacheck.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "coronacheck.server", "--port", str(port), "--workers", str(workers)],
         cwd=BASE_DIR,
         env=environment,
         stdout=subprocess.DEVNULL,

@@ -62,6 +62,7 @@ def browser():
         "--window-size=1280,2400",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     try:
@@ -168,3 +169,37 @@ def test_staff_changes_a_rule_sees_its_history_and_opens_the_dashboard(browser, 
     screenshot = ARTIFACTS / "dashboard.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000
+    # The pages worked under the content security policy (coronacheck/staff.py): nothing refused.
+    browser.get(site + "/admin/events/ruleconfiguration/1/change/")
+    wait_for(browser, "#id_domestic_maximum_issuance_days")
+    assert csp_violations(browser) == []
+
+
+def csp_violations(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+def test_the_policy_is_enforced_and_the_login_locks_out_in_the_browser(browser, site, settings):
+    """An inline script on a staff page is refused by the browser (so the policy is live), and the
+    login refuses even the right password after the failure limit."""
+    browser.get(site + "/admin/login/")
+    wait_for(browser, "#id_username")
+    browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.injected = 1'; document.body.appendChild(s);"
+    )
+    assert browser.execute_script("return window.injected === undefined")
+    assert any("script-src" in message for message in csp_violations(browser))
+
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        browser.get(site + "/admin/login/")
+        wait_for(browser, "#id_username").send_keys("editor")
+        browser.find_element(By.ID, "id_password").send_keys(f"not-the-password-{attempt}")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+    browser.get(site + "/admin/login/")
+    wait_for(browser, "#id_username").send_keys("editor")
+    browser.find_element(By.ID, "id_password").send_keys("browser-test-password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda driver: "locked" in driver.page_source.lower())
+    browser.get(site + "/admin/")
+    assert "/admin/login/" in browser.current_url  # not logged in

@@ -31,6 +31,11 @@ class Command(BaseCommand):
             raise CommandError("name the provider file, or set EVENT_DATA_PROVIDERS_FILENAME")
         path = Path(chosen)
         try:
+            size = path.stat().st_size
+            if size > settings.PROVIDER_FILE_MAX_BYTES:  # refused unread
+                raise CommandError(
+                    f"nothing imported: the file is too large ({size} bytes; at most {settings.PROVIDER_FILE_MAX_BYTES})"
+                )
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {type(exc).__name__}") from None

@@ -1,0 +1,197 @@
+"""Running the service: uvicorn with time limits on reading a request and a bounded graceful
+shutdown (issue "Reliability across processes").
+
+uvicorn (0.54) has `--timeout-keep-alive` (an idle connection between requests is closed) and
+`--timeout-graceful-shutdown`, but no limit on the time a client takes to send the request head
+or the body: a client that opens connections and drips a header byte or a body byte every few
+seconds ("slowloris") holds a connection, and a task waiting for the body, for as long as it
+likes. `GuardedHttpToolsProtocol` adds both limits to uvicorn's httptools protocol:
+
+- the request head (request line and headers) must be complete `REQUEST_HEADER_TIMEOUT_SECONDS`
+  after the connection opened, or after the first byte of a following request on a kept-alive
+  connection; otherwise the connection is closed (with a 408 if nothing was answered on it yet);
+- the body must be complete `REQUEST_BODY_TIMEOUT_SECONDS` after the head; otherwise the client
+  gets 408 `{"detail": "Request timed out.", "code": "request_timeout"}` and the connection is
+  closed. The application sees a disconnect and stops working on the request;
+- the request head may not exceed `REQUEST_HEADER_MAX_BYTES` (httptools keeps every header in
+  memory and has no limit of its own): 431 `request_header_too_large` and the connection closed.
+
+`python -m coronacheck.server` starts uvicorn with this protocol, uvloop, no access log and
+`--timeout-graceful-shutdown` from `GRACEFUL_SHUTDOWN_SECONDS`: on SIGTERM a worker stops
+accepting, lets requests in flight finish within that bound, runs the ASGI lifespan shutdown
+(closes the outbound pools, `coronacheck.asgi`) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+TIMEOUT_BODY = b'{"detail":"Request timed out.","code":"request_timeout"}'
+TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\n"
+    b"content-type: application/json\r\n"
+    b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n" + TIMEOUT_BODY
+)
+HEAD_TOO_LARGE_BODY = b'{"detail":"Request header is too large.","code":"request_header_too_large"}'
+HEAD_TOO_LARGE_RESPONSE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\n"
+    b"content-length: " + str(len(HEAD_TOO_LARGE_BODY)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n" + HEAD_TOO_LARGE_BODY
+)
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with deadlines for the request head and body (see above)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        self.header_timeout: float = settings.REQUEST_HEADER_TIMEOUT_SECONDS
+        self.body_timeout: float = settings.REQUEST_BODY_TIMEOUT_SECONDS
+        self.head_max_bytes: int = settings.REQUEST_HEADER_MAX_BYTES
+        self.read_deadline: asyncio.TimerHandle | None = None
+        self.answered = False  # a response was completed on this connection
+        self.head_bytes = 0  # size of the current request's line and headers so far
+        self.in_head = False  # a request has begun and its head is not complete yet
+        self.raw_head_bytes = 0
+
+    def _deadline_set(self, seconds: float | None) -> None:
+        if self.read_deadline is not None:
+            self.read_deadline.cancel()
+            self.read_deadline = None
+        if seconds is not None and seconds > 0:
+            self.read_deadline = self.loop.call_later(seconds, self._read_timed_out)
+
+    def _read_timed_out(self) -> None:
+        self.read_deadline = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        reading_body = cycle is not None and not cycle.response_complete and cycle.more_body
+        if (reading_body and not cycle.response_started) or (cycle is None and not self.answered):
+            self.transport.write(TIMEOUT_RESPONSE)
+        self.transport.close()  # connection_lost: the application sees `http.disconnect`
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            super().data_received(data)
+        except _HeadTooLarge:  # pragma: no cover - httptools wraps it (below)
+            self._head_too_large()
+            return
+        # httptools buffers a header line until it is complete: also count the raw bytes of a
+        # head that is still incomplete after this chunk.
+        if self.in_head:
+            self.raw_head_bytes += len(data)
+            if self.raw_head_bytes > self.head_max_bytes:
+                self._head_too_large()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers parser errors with 400; a callback that raised `_HeadTooLarge` shows
+        # up as such an error (httptools wraps it), with the original as its context.
+        error = sys.exc_info()[1]
+        if error is not None and isinstance(error.__context__, _HeadTooLarge):
+            self._head_too_large()
+            return
+        super().send_400_response(msg)
+
+    def _head_too_large(self) -> None:
+        self._deadline_set(None)
+        if not self.transport.is_closing():
+            self.transport.write(HEAD_TOO_LARGE_RESPONSE)
+            self.transport.close()
+
+    def _head_count(self, size: int) -> None:
+        self.head_bytes += size
+        if self.head_bytes > self.head_max_bytes:
+            raise _HeadTooLarge
+
+    def on_url(self, url: bytes) -> None:
+        self._head_count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline_set(self.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._deadline_set(None)
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        self.in_head, self.raw_head_bytes = True, 0
+        super().on_message_begin()
+        if self.read_deadline is None:
+            self._deadline_set(self.header_timeout)
+
+    def on_headers_complete(self) -> None:
+        self.head_bytes, self.in_head = 0, False
+        super().on_headers_complete()
+        self._deadline_set(self.body_timeout)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._deadline_set(None)
+
+    def on_response_complete(self) -> None:
+        self.answered = True
+        super().on_response_complete()
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """uvicorn re-raises the signal that stopped it once it has shut down gracefully; with this
+    handler in place that re-raise is a no-op and the process exits 0."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coronacheck.settings")
+    parser = argparse.ArgumentParser(description="Run the service under uvicorn with request read time limits.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--proxy-headers", action="store_true")
+    parser.add_argument("--forwarded-allow-ips", default=None)
+    args = parser.parse_args(argv)
+
+    import uvicorn
+    from django.conf import settings
+
+    for handled in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(handled, _ignore)
+    uvicorn.run(
+        "coronacheck.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        http=GuardedHttpToolsProtocol,
+        loop="uvloop",
+        access_log=False,
+        log_level=args.log_level,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_keep_alive=settings.SERVER_KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=settings.GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Hostile clients at the socket (coronacheck/server.py): a request head or body dripped byte by
+byte ("slowloris"), idle connections, huge bodies with and without Content-Length, against a real
+`python -m coronacheck.server` process with short limits (1 s head, 1 s body, 1 s keep-alive).
+
+No timing is asserted: each test checks what the server answered and that it closed the
+connection, while the client goes on dripping until it notices (bounded by a byte budget)."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+
+import httpx
+import pytest
+from django.db import connection
+
+from devtools.testing.service import database_url, start_service
+
+# The client gives up after this many dripped bytes (one every 0.2 s: 40 s, far past the 1 s limit).
+DRIP_BUDGET = 200
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        url = database_url(connection.settings_dict)
+    service = start_service(
+        {
+            "DATABASE_URL": url,
+            "REQUEST_HEADER_TIMEOUT_SECONDS": "1",
+            "REQUEST_BODY_TIMEOUT_SECONDS": "1",
+            "SERVER_KEEP_ALIVE_SECONDS": "1",
+        }
+    )
+    yield service
+    assert service.stop() == 0
+
+
+def connect(server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.ports["http"]), timeout=30)
+
+
+def drip(sock: socket.socket, data: bytes) -> tuple[int, bytes]:
+    """Send `data` one byte per 0.2 s until the server answers or closes; returns the number of
+    bytes sent and everything the server sent until it closed the connection."""
+    sent = 0
+    for byte in data[:DRIP_BUDGET]:
+        readable, _, _ = select.select([sock], [], [], 0.2)
+        if readable:
+            break
+        try:
+            sock.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        sent += 1
+    return sent, read_until_closed(sock)
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def status_and_body(raw: bytes) -> tuple[int, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_a_request_head_dripped_byte_by_byte_gets_408_and_is_closed(server):
+    head = b"POST /app/print/ HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Slow: " + b"a" * 1000
+    with connect(server) as sock:
+        sent, answer = drip(sock, head)
+    assert sent < DRIP_BUDGET  # the server closed long before the client's budget ran out
+    status, body = status_and_body(answer)
+    assert status == 408
+    assert json.loads(body) == {"detail": "Request timed out.", "code": "request_timeout"}
+
+
+def test_a_connection_that_sends_nothing_is_closed_with_408(server):
+    with connect(server) as sock:
+        status, _ = status_and_body(read_until_closed(sock))
+    assert status == 408
+
+
+def test_a_body_dripped_byte_by_byte_gets_408_and_is_closed(server):
+    body = json.dumps({"events": [], "padding": "x" * 2000}).encode()
+    head = b"POST /app/print/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    head += b"Authorization: Token whatever\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    with connect(server) as sock:
+        sock.sendall(head + body[:10])
+        sent, answer = drip(sock, body[10:])
+    assert sent < DRIP_BUDGET
+    status, response_body = status_and_body(answer)
+    assert status == 408
+    assert json.loads(response_body)["code"] == "request_timeout"
+
+
+def test_an_idle_kept_alive_connection_is_closed_without_an_answer(server):
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with connect(server) as sock:
+        sock.sendall(request)
+        answer = read_until_closed(sock)  # the answer, then the close after 1 s idle
+    assert answer.count(b"HTTP/1.1 ") == 1 and status_and_body(answer)[0] in (200, 503)
+
+
+def test_requests_in_time_are_served_normally_on_one_connection(server):
+    with httpx.Client(base_url=server.url("http"), timeout=30) as client:
+        first = client.post("/documentation/V2Event/", json={})
+        second = client.post("/documentation/V2Event/", json={})
+    assert first.status_code == second.status_code == 422
+
+
+def test_a_huge_body_is_413_with_and_without_content_length(server):
+    huge = b"[" + b"1," * 600_000 + b"1]"  # 1.2 MB > REQUEST_MAX_BYTES
+
+    def chunks():
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    with httpx.Client(base_url=server.url("http"), timeout=30) as client:
+        declared = client.post("/app/credentials/", content=huge, headers={"Content-Type": "application/json"})
+        chunked = client.post("/app/credentials/", content=chunks(), headers={"Content-Type": "application/json"})
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert response.json() == {"detail": "Request body is too large.", "code": "request_too_large"}
+
+
+def test_a_huge_request_head_is_431_and_closed(server):
+    head = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+    with connect(server) as sock:
+        try:
+            sock.sendall(head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server closed while the client was still sending
+        status, body = status_and_body(read_until_closed(sock))
+    assert status == 431
+    assert json.loads(body) == {"detail": "Request header is too large.", "code": "request_header_too_large"}
+
+
+def test_a_head_just_under_the_limit_is_served(server):
+    with httpx.Client(base_url=server.url("http"), timeout=30) as client:
+        response = client.get("/health", headers={"X-Big": "a" * 60_000})
+    assert response.status_code in (200, 503)
+
+
+def test_one_endless_header_line_is_431_and_closed(server):
+    """A header line that never ends (httptools buffers it until its end): the raw bytes count."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ")
+        sent = 0
+        try:
+            while sent < 10_000_000:  # the client's budget; the server closes after 64 KiB
+                sock.sendall(b"a" * 16384)
+                sent += 16384
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = read_until_closed(sock)
+    assert sent < 10_000_000
+    # The 431 is sent; when the client is still sending, the kernel may reset the connection
+    # (unread data at close) before the client reads it.
+    assert answer == b"" or status_and_body(answer)[0] == 431
