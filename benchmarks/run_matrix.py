@@ -21,7 +21,11 @@ What it does, all on loopback:
    200 ms signers.
 
 Writes `benchmarks/results/<timestamp>.md` and prints the table. `--serve-only` starts everything
-and waits (for profiling with py-spy; see PROFILE.md). Bounded: with the defaults about
+and waits (for profiling with py-spy; see PROFILE.md). `--no-prober` leaves the `/health` prober out
+(for CPU per request of the issuance traffic alone); `--port-base N` puts the servers on ports
+N, N+1, ... instead of random free ones; PostgreSQL is `bin/postgres` on `PG_PORT` (default 54329)
+with its own data directory; `--env NAME=VALUE` adds settings to the service's environment (e.g.
+`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N uvicorn workers (CPU is summed over them). Bounded: with the defaults about
 2 delays × 2 scenarios × 4 concurrencies × 3 repeats × 8 s ≈ 7 minutes.
 """
 
@@ -141,7 +145,7 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
     return process
 
 
-def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     command = [
         PYTHON,
         "-m",
@@ -160,6 +164,8 @@ def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
         "on",
         "--backlog",
         "4096",
+        "--workers",
+        str(workers),
     ]
     with log.open("ab") as handle:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=handle, stderr=handle)
@@ -167,11 +173,23 @@ def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     return process
 
 
-def stack_start(kind: str, delay_ms: int, db_url: str, log: Path) -> Stack:
-    eu_port, domestic_port, port = free_port(), free_port(), free_port()
+def stack_start(
+    kind: str,
+    delay_ms: int,
+    db_url: str,
+    log: Path,
+    port_base: int = 0,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+) -> Stack:
+    if port_base:
+        eu_port, domestic_port, port = port_base, port_base + 1, port_base + 2
+    else:
+        eu_port, domestic_port, port = free_port(), free_port(), free_port()
     env = service_environment(db_url, eu_port, domestic_port)
+    env.update(extra_env or {})
     signers = signers_start(kind, delay_ms, eu_port, domestic_port, env)
-    server = server_start(env, port, log)
+    server = server_start(env, port, log, workers)
     return Stack(signers=signers, server=server, eu_port=eu_port, service_url=f"http://127.0.0.1:{port}")
 
 
@@ -243,11 +261,13 @@ class Cell:
         return statistics.median(run[key] for run in self.runs)
 
 
-def measure(stack: Stack, scenario: str, concurrency: int, seconds: float, warmup: float, fixtures: Path) -> dict:
-    prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS)
+def measure(
+    stack: Stack, scenario: str, concurrency: int, seconds: float, warmup: float, fixtures: Path, prober_on: bool = True
+) -> dict:
+    prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS) if prober_on else None
     main = loadgen(stack.service_url, scenario, concurrency, seconds, warmup, fixtures, server_pid=stack.server.pid)
     load = loadgen_result(main, timeout=warmup + seconds + 120)
-    health = loadgen_result(prober, timeout=warmup + seconds + 120)
+    health = loadgen_result(prober, timeout=warmup + seconds + 120) if prober else {"latencies_ms": [], "errors": {}}
     latencies = load["latencies_ms"]
     completed = load["completed"]
     return {
@@ -325,7 +345,8 @@ def report(
         f"# Load benchmark {datetime.now().isoformat(timespec='seconds')}",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}. "
-        f"Service: uvicorn, 1 worker, uvloop + httptools, PostgreSQL. Signers: {arguments.signers}. "
+        f"Service: uvicorn, {arguments.workers} worker(s), uvloop + httptools, PostgreSQL. Signers: {arguments.signers}. "
+        f"Extra settings: {' '.join(arguments.env) or 'none'}. /health prober: {'off' if arguments.no_prober else 'on'}. "
         f"Each cell: {arguments.warmup} s warm-up + {arguments.seconds} s measured, median of {arguments.repeat} runs. "
         f"Scenarios: " + "; ".join(f"{k} = {v}" for k, v in scenario_names.items()) + ". "
         f"`/health` probed every {HEALTH_INTERVAL_MS} ms by a separate process. CPU ms/req = server utime+stime "
@@ -370,7 +391,12 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--serve-only", type=int, metavar="DELAY_MS", help="start the stack and wait")
     parser.add_argument("--database", default="bench")
+    parser.add_argument("--no-prober", action="store_true", help="no /health prober traffic")
+    parser.add_argument("--port-base", type=int, default=0, help="ports for the signers and the service (3 in a row)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
+    parser.add_argument("--workers", type=int, default=1)
     arguments = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in arguments.env)
 
     BENCH_FOLDER.mkdir(parents=True, exist_ok=True)
     RESULTS_FOLDER.mkdir(parents=True, exist_ok=True)
@@ -384,7 +410,8 @@ def main() -> None:
     log = Path(tempfile.gettempdir()) / "coronacheck-bench-server.log"
 
     if arguments.serve_only is not None:
-        stack = stack_start(arguments.signers, arguments.serve_only, db_url, log)
+        delay = arguments.serve_only
+        stack = stack_start(arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers)
         print(json.dumps({"service": stack.service_url, "server_pid": stack.server.pid, "fixtures": str(fixtures)}), flush=True)
         try:
             stack.server.wait()
@@ -399,7 +426,7 @@ def main() -> None:
     calibration: dict = {}
     soak_result = None
     for delay in arguments.delays:
-        stack = stack_start(arguments.signers, delay, db_url, log)
+        stack = stack_start(arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers)
         try:
             time.sleep(1)
             rss_start = rss_mib(stack.server.pid)
@@ -409,7 +436,17 @@ def main() -> None:
                 for concurrency in arguments.concurrency:
                     cell = Cell(delay, scenario, concurrency)
                     for _ in range(arguments.repeat):
-                        cell.runs.append(measure(stack, scenario, concurrency, arguments.seconds, arguments.warmup, fixtures))
+                        cell.runs.append(
+                            measure(
+                                stack,
+                                scenario,
+                                concurrency,
+                                arguments.seconds,
+                                arguments.warmup,
+                                fixtures,
+                                prober_on=not arguments.no_prober,
+                            )
+                        )
                     cells.append(cell)
                     print(table([cell]).splitlines()[-1], file=sys.stderr, flush=True)
             memory.append(
