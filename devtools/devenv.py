@@ -18,7 +18,7 @@ from devtools.devsecrets import ensure_dev_secrets
 from devtools.testprovider import ensure_dev_test_provider
 from events.models import Provider
 from events.providers import provider_certificate_set
-from events.services import print_token_create
+from signing.services import print_token_create
 
 DEV_FOLDER = Path(settings.BASE_DIR) / ".dev"
 DEV_PROVIDER = "ZZZ"
