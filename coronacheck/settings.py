@@ -194,6 +194,15 @@ SUBMISSION_RETENTION_DAYS = env_int("SUBMISSION_RETENTION_DAYS", 90)
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 0)
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 60)
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", env_bool("BEHIND_TLS_PROXY", False))
+# Bounded admission of issuance work per worker (api/admission.py, docs/deployment.md): at most
+# MAX_IN_FLIGHT issuance requests at once (0 turns admission off), QUEUE_SIZE more wait up to
+# QUEUE_TIMEOUT seconds; beyond that 503 `overloaded` with Retry-After: RETRY_AFTER.
+ADMISSION_MAX_IN_FLIGHT = env_int("ADMISSION_MAX_IN_FLIGHT", 64)
+ADMISSION_QUEUE_SIZE = env_int("ADMISSION_QUEUE_SIZE", 64)
+ADMISSION_QUEUE_TIMEOUT = env_float("ADMISSION_QUEUE_TIMEOUT", 0.5)
+ADMISSION_RETRY_AFTER = env_int("ADMISSION_RETRY_AFTER", 1)
+# How often the admission counters and the event-loop lag are logged (seconds; 0: never).
+ADMISSION_LOG_SECONDS = env_float("ADMISSION_LOG_SECONDS", 60.0)
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = env_bool("VALIDATE_CONFIG_AT_START", True)
 

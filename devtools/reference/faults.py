@@ -4,7 +4,8 @@ Applied to the signing routes only, so that `/health`, `/public_keys` and `/stat
 Modes: `none`, `500`, `503`, `garbage` (200 with a body that is not JSON), `wrong-shape` (200 with
 JSON of the wrong shape), `close` (the connection is closed in the middle of the body), `hang`
 (no answer until the client gives up). With `control=True` the knobs can be changed at run time
-with `POST /_reference/behaviour {"fault": MODE, "delay_ms": N}` (test processes only).
+with `POST /_reference/behaviour {"fault": MODE, "delay_ms": N}` (test processes only);
+`GET /_reference/behaviour` also reports `calls`, the number of requests to the signing routes so far.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class SignerBehaviour:
 
     delay_ms: int = 0
     fault: str = "none"
+    calls: int = 0
 
     def __post_init__(self) -> None:
         if self.fault not in FAULT_MODES:
@@ -43,6 +45,7 @@ def behaviour_middleware(behaviour: SignerBehaviour, signing_paths: Iterable[str
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in paths:
             return await handler(request)
+        behaviour.calls += 1
         if behaviour.delay_ms:
             await asyncio.sleep(behaviour.delay_ms / 1000)
         if behaviour.fault == "none":
@@ -85,4 +88,8 @@ def add_behaviour_control(app: web.Application, behaviour: SignerBehaviour) -> N
         behaviour.fault, behaviour.delay_ms = fault, delay_ms
         return web.json_response({"fault": behaviour.fault, "delay_ms": behaviour.delay_ms})
 
+    async def report_behaviour(request: web.Request) -> web.Response:
+        return web.json_response({"fault": behaviour.fault, "delay_ms": behaviour.delay_ms, "calls": behaviour.calls})
+
     app.router.add_post(CONTROL_PATH, change_behaviour)
+    app.router.add_get(CONTROL_PATH, report_behaviour)
