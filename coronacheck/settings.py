@@ -175,6 +175,9 @@ HTTP_POOL_TIMEOUT = env_float("HTTP_POOL_TIMEOUT", 1.0)
 HTTP_EXPONENTIAL_RETRIES = env_int("HTTP_EXPONENTIAL_RETRIES", 1)
 HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 400)
 HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
+# /health answers from check results refreshed in the background this often (api/health.py);
+# 0: every request runs the checks itself.
+HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 1.0)
 
 # --- 1.4 Seed locations of the business rules ------------------------------------------------------
 RESOURCE_FOLDER = env_str("RESOURCE_FOLDER", str(BASE_DIR / "events" / "resources" / "valuesets"))

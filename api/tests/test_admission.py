@@ -17,6 +17,7 @@ from api.admission import Admission, admission_reset, admission_stats
 from common.http import clients_close
 from coronacheck.asgi import application
 from devtools.testing.api_fixtures import signer_calls
+from events.selectors import config_snapshot_get
 from signing import clients
 from signing.models import EventSubmission, UciAuditRecord
 
@@ -25,6 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 async def client():
+    # Seed the rule configuration first: concurrent first requests on an empty database (a
+    # flushed test database; production's is seeded by the migrations) would race to seed it.
+    await config_snapshot_get()
     admission_reset()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://localhost") as c:
         yield c
