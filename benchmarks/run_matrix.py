@@ -209,6 +209,7 @@ def loadgen(
     fixtures: Path | None,
     server_pid: int = 0,
     interval_ms: float = 0.0,
+    honour_retry_after: bool = False,
 ) -> subprocess.Popen:
     command = [
         PYTHON,
@@ -230,6 +231,8 @@ def loadgen(
         command += ["--fixtures", str(fixtures)]
     if server_pid:
         command += ["--server-pid", str(server_pid)]
+    if honour_retry_after:
+        command += ["--honour-retry-after"]
     return subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -262,7 +265,14 @@ class Cell:
 
 
 def measure(
-    stack: Stack, scenario: str, concurrency: int, seconds: float, warmup: float, fixtures: Path, prober_on: bool = True
+    stack: Stack,
+    scenario: str,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    fixtures: Path,
+    prober_on: bool = True,
+    honour_retry_after: bool = False,
 ) -> dict:
     prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS) if prober_on else None
     main = loadgen(stack.service_url, scenario, concurrency, seconds, warmup, fixtures, server_pid=stack.server.pid)
@@ -279,6 +289,7 @@ def measure(
         "health_p99": percentile(health["latencies_ms"], 0.99),
         "cpu_ms": 1000 * load["server_cpu_seconds"] / completed if completed else float("nan"),
         "errors": sum(load["errors"].values()) + sum(health["errors"].values()),
+        "shed_rps": load["errors"].get("503", 0) / load["elapsed"],
         "error_kinds": {**load["errors"], **{f"health {k}": v for k, v in health["errors"].items()}},
         "gen_cpu": 100 * load["loadgen_cpu_seconds"] / load["elapsed"],
     }
@@ -324,15 +335,15 @@ def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
 def table(cells: list[Cell]) -> str:
     lines = [
         "| signers | scenario | c | req/s | p50 ms | p95 ms | p99 ms | /health p50 | /health p99 | CPU ms/req "
-        "| errors | gen CPU % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| errors | 503/s | gen CPU % |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in cells:
         lines.append(
             f"| {cell.delay_ms} ms | {cell.scenario} | {cell.concurrency} | {cell.median('rps'):.0f} | "
             f"{cell.median('p50'):.1f} | {cell.median('p95'):.1f} | {cell.median('p99'):.1f} | "
             f"{cell.median('health_p50'):.1f} | {cell.median('health_p99'):.1f} | {cell.median('cpu_ms'):.3f} | "
-            f"{sum(run['errors'] for run in cell.runs)} | {cell.median('gen_cpu'):.0f} |"
+            f"{sum(run['errors'] for run in cell.runs)} | {cell.median('shed_rps'):.0f} | {cell.median('gen_cpu'):.0f} |"
         )
     return "\n".join(lines)
 
@@ -347,6 +358,7 @@ def report(
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}. "
         f"Service: uvicorn, {arguments.workers} worker(s), uvloop + httptools, PostgreSQL. Signers: {arguments.signers}. "
         f"Extra settings: {' '.join(arguments.env) or 'none'}. /health prober: {'off' if arguments.no_prober else 'on'}. "
+        f"Clients {'wait' if arguments.honour_retry_after else 'do not wait'} Retry-After after a 503. "
         f"Each cell: {arguments.warmup} s warm-up + {arguments.seconds} s measured, median of {arguments.repeat} runs. "
         f"Scenarios: " + "; ".join(f"{k} = {v}" for k, v in scenario_names.items()) + ". "
         f"`/health` probed every {HEALTH_INTERVAL_MS} ms by a separate process. CPU ms/req = server utime+stime "
@@ -395,6 +407,7 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=0, help="ports for the signers and the service (3 in a row)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--honour-retry-after", action="store_true", help="load generator users wait Retry-After on a 503")
     arguments = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in arguments.env)
 
@@ -445,6 +458,7 @@ def main() -> None:
                                 arguments.warmup,
                                 fixtures,
                                 prober_on=not arguments.no_prober,
+                                honour_retry_after=arguments.honour_retry_after,
                             )
                         )
                     cells.append(cell)
