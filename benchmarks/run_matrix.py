@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -422,6 +423,8 @@ def main() -> None:
     )
     log = Path(tempfile.gettempdir()) / "coronacheck-bench-server.log"
 
+    # SIGTERM (e.g. `kill <pid>`) stops the stack as Ctrl-C does, leaving no servers behind.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if arguments.serve_only is not None:
         delay = arguments.serve_only
         stack = stack_start(arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers)
