@@ -10,6 +10,13 @@ check happens in the ASGI entry point (`coronacheck.asgi.application`), so shedd
 tens of microseconds rather than a Django request, which keeps the event loop free for the
 requests that were admitted and for `/health` (never queued or shed).
 
+The limit adapts to the CPU the worker actually gets: while the event loop lags more than
+`ADMISSION_MAX_LOOP_LAG_MS` (measured every 50 ms), a finished request's slot is not handed on
+and new requests wait in the queue, so the number in flight shrinks (not below `MIN_IN_FLIGHT`)
+until the loop keeps up again; then waiters get the free slots back up to the limit. A fixed
+limit cannot do both: 200 ms signers need many requests in flight, a CPU-bound worker (or one on
+a busy machine) needs few.
+
 `admission_stats()` returns the counters (accepted, queued, shed, in flight, waiting) and the
 event-loop lag measured by a small periodic task that starts with the first admitted request;
 both go to the log every `ADMISSION_LOG_SECONDS` (counts and milliseconds only).
@@ -45,7 +52,9 @@ OVERLOADED_BODY = json.dumps(
     {"detail": "The service is overloaded; try again later.", "code": "overloaded"}, separators=(", ", ": ")
 ).encode()
 # How often the lag monitor wakes up (seconds): the lag is how late it wakes.
-LAG_SAMPLE_SECONDS = 0.1
+LAG_SAMPLE_SECONDS = 0.05
+# While the loop lags, admission lets the number in flight shrink down to this, not below.
+MIN_IN_FLIGHT = 4
 
 
 class Admission:
@@ -59,16 +68,25 @@ class Admission:
         self.shed = 0
         self.lag_ms = 0
         self.lag_max_ms = 0
+        self.limit = 0
+        self.max_lag_ms = 0
+
+    def lagging(self, in_flight: int) -> bool:
+        """`in_flight` requests are too many now: the event loop lags more than `max_lag_ms`, the
+        worker is short of CPU, so the number in flight may only shrink (down to `MIN_IN_FLIGHT`)
+        until it catches up."""
+        return 0 < self.max_lag_ms < self.lag_ms and in_flight > MIN_IN_FLIGHT
 
     def try_acquire(self, limit: int) -> bool:
-        if self.in_flight < limit and not self.waiters:
+        if self.in_flight < limit and not self.waiters and not self.lagging(self.in_flight + 1):
             self.in_flight += 1
             self.accepted += 1
             return True
         return False
 
-    async def acquire(self, limit: int, queue_size: int, timeout: float) -> bool:
+    async def acquire(self, limit: int, queue_size: int, timeout: float, max_lag_ms: int = 0) -> bool:
         """True with a slot held (release it with `release()`), False when the request is shed."""
+        self.limit, self.max_lag_ms = limit, max_lag_ms
         if self.try_acquire(limit):
             return True
         if len(self.waiters) >= queue_size or timeout <= 0:
@@ -98,13 +116,22 @@ class Admission:
         return granted
 
     def release(self) -> None:
-        """Hand the slot to the first live waiter, or give it back."""
-        while self.waiters:
+        """Hand the slot to the first live waiter, or give it back (always while lagging)."""
+        if self.in_flight <= self.limit and not self.lagging(self.in_flight):
+            while self.waiters:
+                waiter = self.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(True)  # the slot moves on: in_flight stays the same
+                    return
+        self.in_flight -= 1
+
+    def refill(self) -> None:
+        """Give free slots to waiters (after the loop caught up again)."""
+        while self.waiters and self.in_flight < self.limit and not self.lagging(self.in_flight + 1):
             waiter = self.waiters.popleft()
             if not waiter.done():
-                waiter.set_result(True)  # the slot moves on: in_flight stays the same
-                return
-        self.in_flight -= 1
+                self.in_flight += 1
+                waiter.set_result(True)
 
     def _expire(self, waiter: asyncio.Future[bool]) -> None:
         if not waiter.done():
@@ -156,6 +183,7 @@ async def _lag_monitor() -> None:
         now = loop.time()
         admission.lag_ms = max(0, round((now - before - LAG_SAMPLE_SECONDS) * 1000))
         admission.lag_max_ms = max(admission.lag_max_ms, admission.lag_ms)
+        admission.refill()
         if log_every > 0 and now >= next_log:
             logger.info("admission", extra=admission.stats())
             admission.lag_max_ms = 0
@@ -258,7 +286,10 @@ async def admitted(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
     admission = _admission
     lag_monitor_ensure()
     if not await admission.acquire(
-        settings.ADMISSION_MAX_IN_FLIGHT, settings.ADMISSION_QUEUE_SIZE, settings.ADMISSION_QUEUE_TIMEOUT
+        settings.ADMISSION_MAX_IN_FLIGHT,
+        settings.ADMISSION_QUEUE_SIZE,
+        settings.ADMISSION_QUEUE_TIMEOUT,
+        settings.ADMISSION_MAX_LOOP_LAG_MS,
     ):
         await overloaded(scope, send, started)
         return

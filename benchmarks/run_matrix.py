@@ -146,7 +146,34 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
     return process
 
 
-def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1) -> subprocess.Popen:
+def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1, server: str = "uvicorn") -> subprocess.Popen:
+    if server == "granian":
+        return _start(
+            [
+                PYTHON,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--loop",
+                "uvloop",
+                "--no-ws",
+                "--backlog",
+                "4096",
+                "--log-level",
+                "warning",
+                "coronacheck.asgi:application",
+            ],
+            env,
+            port,
+            log,
+        )
     command = [
         PYTHON,
         "-m",
@@ -168,6 +195,10 @@ def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1) ->
         "--workers",
         str(workers),
     ]
+    return _start(command, env, port, log)
+
+
+def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     with log.open("ab") as handle:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=handle, stderr=handle)
     wait_for_port(port, process=process, timeout=60)
@@ -182,6 +213,7 @@ def stack_start(
     port_base: int = 0,
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
+    server_kind: str = "uvicorn",
 ) -> Stack:
     if port_base:
         eu_port, domestic_port, port = port_base, port_base + 1, port_base + 2
@@ -190,7 +222,7 @@ def stack_start(
     env = service_environment(db_url, eu_port, domestic_port)
     env.update(extra_env or {})
     signers = signers_start(kind, delay_ms, eu_port, domestic_port, env)
-    server = server_start(env, port, log, workers)
+    server = server_start(env, port, log, workers, server_kind)
     return Stack(signers=signers, server=server, eu_port=eu_port, service_url=f"http://127.0.0.1:{port}")
 
 
@@ -357,7 +389,7 @@ def report(
         f"# Load benchmark {datetime.now().isoformat(timespec='seconds')}",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}. "
-        f"Service: uvicorn, {arguments.workers} worker(s), uvloop + httptools, PostgreSQL. Signers: {arguments.signers}. "
+        f"Service: {arguments.server}, {arguments.workers} worker(s), uvloop, PostgreSQL. Signers: {arguments.signers}. "
         f"Extra settings: {' '.join(arguments.env) or 'none'}. /health prober: {'off' if arguments.no_prober else 'on'}. "
         f"Clients {'wait' if arguments.honour_retry_after else 'do not wait'} Retry-After after a 503. "
         f"Each cell: {arguments.warmup} s warm-up + {arguments.seconds} s measured, median of {arguments.repeat} runs. "
@@ -408,6 +440,7 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=0, help="ports for the signers and the service (3 in a row)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     parser.add_argument("--honour-retry-after", action="store_true", help="load generator users wait Retry-After on a 503")
     arguments = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in arguments.env)
@@ -427,7 +460,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if arguments.serve_only is not None:
         delay = arguments.serve_only
-        stack = stack_start(arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers)
+        stack = stack_start(
+            arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers, arguments.server
+        )
         print(json.dumps({"service": stack.service_url, "server_pid": stack.server.pid, "fixtures": str(fixtures)}), flush=True)
         try:
             stack.server.wait()
@@ -442,7 +477,9 @@ def main() -> None:
     calibration: dict = {}
     soak_result = None
     for delay in arguments.delays:
-        stack = stack_start(arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers)
+        stack = stack_start(
+            arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers, arguments.server
+        )
         try:
             time.sleep(1)
             rss_start = rss_mib(stack.server.pid)

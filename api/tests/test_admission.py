@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-async def client():
+async def client(settings):
+    settings.ADMISSION_MAX_LOOP_LAG_MS = 0  # the lag gate has tests of its own, below
     # Seed the rule configuration first: concurrent first requests on an empty database (a
     # flushed test database; production's is seeded by the migrations) would race to seed it.
     await config_snapshot_get()
@@ -206,3 +207,30 @@ async def test_a_cancelled_waiter_leaves_the_queue():
     state.release()
     assert state.in_flight == 0
     assert await state.acquire(1, 1, 600)
+
+
+async def test_while_the_loop_lags_the_number_in_flight_shrinks_and_grows_back():
+    state = Admission()
+    for _ in range(6):
+        assert await state.acquire(8, 4, 600, max_lag_ms=50)
+    state.lag_ms = 200  # the worker is short of CPU
+    waiting = [asyncio.ensure_future(state.acquire(8, 4, 600, max_lag_ms=50)) for _ in range(3)]
+    await until(lambda: len(state.waiters) == 3)  # no new request starts, although slots are free
+    state.release()
+    state.release()
+    assert state.in_flight == 4 and len(state.waiters) == 3  # finished slots are not handed on ...
+    state.release()
+    assert state.in_flight == 4 and len(state.waiters) == 2  # ... below the floor they are
+    state.lag_ms = 0
+    state.refill()  # the loop caught up: the waiters get the free slots
+    assert state.in_flight == 6 and not state.waiters
+    assert await asyncio.gather(*waiting) == [True, True, True]
+    assert state.stats()["accepted"] == 9
+
+
+async def test_the_lag_gate_is_off_with_zero():
+    state = Admission()
+    state.lag_ms = 10_000
+    for _ in range(8):
+        assert await state.acquire(8, 0, 600, max_lag_ms=0)
+    assert not await state.acquire(8, 0, 600, max_lag_ms=0)
