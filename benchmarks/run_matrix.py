@@ -308,7 +308,16 @@ def measure(
     honour_retry_after: bool = False,
 ) -> dict:
     prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS) if prober_on else None
-    main = loadgen(stack.service_url, scenario, concurrency, seconds, warmup, fixtures, server_pid=stack.server.pid)
+    main = loadgen(
+        stack.service_url,
+        scenario,
+        concurrency,
+        seconds,
+        warmup,
+        fixtures,
+        server_pid=stack.server.pid,
+        honour_retry_after=honour_retry_after,
+    )
     load = loadgen_result(main, timeout=warmup + seconds + 120)
     health = loadgen_result(prober, timeout=warmup + seconds + 120) if prober else {"latencies_ms": [], "errors": {}}
     latencies = load["latencies_ms"]
