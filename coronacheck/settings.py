@@ -204,8 +204,9 @@ ADMISSION_MAX_IN_FLIGHT = env_int("ADMISSION_MAX_IN_FLIGHT", 64)
 ADMISSION_QUEUE_SIZE = env_int("ADMISSION_QUEUE_SIZE", 64)
 ADMISSION_QUEUE_TIMEOUT = env_float("ADMISSION_QUEUE_TIMEOUT", 0.5)
 ADMISSION_RETRY_AFTER = env_int("ADMISSION_RETRY_AFTER", 1)
-# While the event loop lags more than this (ms), fewer requests are let in (0: off).
-ADMISSION_MAX_LOOP_LAG_MS = env_int("ADMISSION_MAX_LOOP_LAG_MS", 50)
+# While the event loop lags more than this (ms), fewer requests are let in (0, the default: off;
+# measured in benchmarks/PROFILE.md, it did not pay on a shared 2-core machine).
+ADMISSION_MAX_LOOP_LAG_MS = env_int("ADMISSION_MAX_LOOP_LAG_MS", 0)
 # How often the admission counters and the event-loop lag are logged (seconds; 0: never).
 ADMISSION_LOG_SECONDS = env_float("ADMISSION_LOG_SECONDS", 60.0)
 # Run the start-up validation when the ASGI application starts (settings.md §2).
