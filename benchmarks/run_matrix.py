@@ -343,9 +343,10 @@ def calibrate(stack: Stack) -> dict:
     return {"rps": result["completed"] / result["elapsed"], "gen_cpu": 100 * result["loadgen_cpu_seconds"] / result["elapsed"]}
 
 
-def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
+def soak(stack: Stack, minutes: float, fixtures: Path, honour_retry_after: bool = False) -> dict:
     seconds = minutes * 60
-    main = loadgen(stack.service_url, "print", 200, seconds, 5.0, fixtures, server_pid=stack.server.pid)
+    pid = stack.server.pid
+    main = loadgen(stack.service_url, "print", 200, seconds, 5.0, fixtures, server_pid=pid, honour_retry_after=honour_retry_after)
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
     while True:  # sample RSS every 10 s while reading the generator's output (a full pipe would block it)
@@ -363,6 +364,7 @@ def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
         "minutes": minutes,
         "rps": load["completed"] / load["elapsed"],
         "errors": sum(load["errors"].values()),
+        "shed": load["errors"].get("503", 0),
         "first": measured[0],
         "last": measured[-1],
         "min": min(measured),
@@ -426,7 +428,8 @@ def report(
             "",
             f"Soak: print, c=200, 200 ms signers, {soak_result['minutes']} min: "
             f"{soak_result['rps']:.0f} req/s, "
-            f"{soak_result['errors']} errors; RSS {soak_result['first']:.1f} MiB after warm-up, "
+            f"{soak_result['errors']} errors ({soak_result['shed']} of them 503); "
+            f"RSS {soak_result['first']:.1f} MiB after warm-up, "
             f"min {soak_result['min']:.1f}, max {soak_result['max']:.1f}, end {soak_result['last']:.1f} MiB "
             f"({soak_result['change_pct']:+.1f} %).",
         ]
@@ -516,7 +519,7 @@ def main() -> None:
                 f"{delay} ms signers: {rss_start:.1f} MiB at start, {rss_mib(stack.server.pid):.1f} MiB after the matrix"
             )
             if arguments.soak_minutes and delay == max(arguments.delays):
-                soak_result = soak(stack, arguments.soak_minutes, fixtures)
+                soak_result = soak(stack, arguments.soak_minutes, fixtures, arguments.honour_retry_after)
         finally:
             stack.stop()
 
