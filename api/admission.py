@@ -10,8 +10,9 @@ check happens in the ASGI entry point (`coronacheck.asgi.application`), so shedd
 tens of microseconds rather than a Django request, which keeps the event loop free for the
 requests that were admitted and for `/health` (never queued or shed).
 
-The limit adapts to the CPU the worker actually gets: while the event loop lags more than
-`ADMISSION_MAX_LOOP_LAG_MS` (measured every 50 ms), a finished request's slot is not handed on
+Optionally (`ADMISSION_MAX_LOOP_LAG_MS` > 0; off by default, as it did not pay in the
+benchmarks) the limit adapts to the CPU the worker actually gets: while the event loop lags more
+than `ADMISSION_MAX_LOOP_LAG_MS` (measured every 50 ms), a finished request's slot is not handed on
 and new requests wait in the queue, so the number in flight shrinks (not below `MIN_IN_FLIGHT`)
 until the loop keeps up again; then waiters get the free slots back up to the limit. A fixed
 limit cannot do both: 200 ms signers need many requests in flight, a CPU-bound worker (or one on
