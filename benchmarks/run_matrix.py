@@ -25,7 +25,8 @@ and waits (for profiling with py-spy; see PROFILE.md). `--no-prober` leaves the 
 (for CPU per request of the issuance traffic alone); `--port-base N` puts the servers on ports
 N, N+1, ... instead of random free ones; PostgreSQL is `bin/postgres` on `PG_PORT` (default 54329)
 with its own data directory; `--env NAME=VALUE` adds settings to the service's environment (e.g.
-`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N uvicorn workers (CPU is summed over them). Bounded: with the defaults about
+`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N workers (CPU is summed over them); `--server granian` runs granian instead of
+uvicorn (not a dependency: `pip install granian` first); `--honour-retry-after`: see loadgen.py. Bounded: with the defaults about
 2 delays × 2 scenarios × 4 concurrencies × 3 repeats × 8 s ≈ 7 minutes.
 """
 
