@@ -6,6 +6,10 @@ after the other, for `--warmup` seconds unmeasured and then `--seconds` measured
 latencies in ms and, with `--server-pid`, the server's CPU seconds over the measured window
 (utime + stime from /proc, its children included).
 
+With `--honour-retry-after` a virtual user that gets a 503 with `Retry-After` waits that long
+before its next request, as a well-behaved client does; without it, it retries at once (the
+worst case for a server that sheds load).
+
 Scenarios: `print` (POST /app/print/), `credentials` (POST /app/prepare_issue/, then
 /app/credentials/ with the stoken: one flow counts as one request), `health` (GET /health every
 `--interval-ms`: the prober) and `ping` (GET <url>, to calibrate this generator's own maximum).
@@ -55,6 +59,7 @@ class Run:
         self.stop = False
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
+        self.retry_after: float = 0.0  # set by `one()` from a 503's Retry-After
         fixtures = json.loads(Path(arguments.fixtures).read_text()) if arguments.fixtures else {}
         self.print_body = json.dumps({"events": fixtures.get("print_events", [])}).encode()
         self.print_headers = {"Content-Type": "application/json", "Authorization": f"Token {fixtures.get('print_token', '')}"}
@@ -81,21 +86,29 @@ class Run:
         if scenario == "print":
             async with session.post(f"{self.base}/app/print/", data=self.print_body, headers=self.print_headers) as r:
                 await r.read()
-                return r.status
+                return self.status_of(r)
         if scenario == "credentials":
             async with session.post(f"{self.base}/app/prepare_issue/") as r:
                 session_body = await r.read()
                 if r.status != 200:
-                    return r.status
+                    return self.status_of(r)
             stoken = json.loads(session_body)["stoken"].encode()
             head, tail = self.credentials_parts
             async with session.post(f"{self.base}/app/credentials/", data=head + stoken + tail, headers=self.json_headers) as r:
                 await r.read()
-                return r.status
+                return self.status_of(r)
         path = "/health" if scenario == "health" else ""
         async with session.get(f"{self.base}{path}") as r:
             await r.read()
             return r.status
+
+    def status_of(self, response: aiohttp.ClientResponse) -> int:
+        if response.status == 503 and self.arguments.honour_retry_after:
+            try:
+                return -int(response.headers.get("Retry-After", "0")) or 503  # -seconds: wait, then go on
+            except ValueError:
+                return 503
+        return response.status
 
     async def user(self, session: aiohttp.ClientSession) -> None:
         interval = self.arguments.interval_ms / 1000
@@ -105,6 +118,10 @@ class Run:
                 status: int | str = await self.one(session)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 status = type(exc).__name__
+            if isinstance(status, int) and status < 0:
+                self.record(started, 503)
+                await asyncio.sleep(-status)
+                continue
             self.record(started, status)
             if interval:
                 await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
@@ -154,6 +171,7 @@ def main() -> None:
     parser.add_argument("--fixtures", help="JSON with print_events, credentials_events, icm, print_token")
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--count-errors-as-latency", action="store_true")
+    parser.add_argument("--honour-retry-after", action="store_true", help="wait Retry-After after a 503")
     arguments = parser.parse_args()
     try:
         import uvloop

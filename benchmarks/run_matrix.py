@@ -21,7 +21,12 @@ What it does, all on loopback:
    200 ms signers.
 
 Writes `benchmarks/results/<timestamp>.md` and prints the table. `--serve-only` starts everything
-and waits (for profiling with py-spy; see PROFILE.md). Bounded: with the defaults about
+and waits (for profiling with py-spy; see PROFILE.md). `--no-prober` leaves the `/health` prober out
+(for CPU per request of the issuance traffic alone); `--port-base N` puts the servers on ports
+N, N+1, ... instead of random free ones; PostgreSQL is `bin/postgres` on `PG_PORT` (default 54329)
+with its own data directory; `--env NAME=VALUE` adds settings to the service's environment (e.g.
+`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N workers (CPU is summed over them); `--server granian` runs granian instead of
+uvicorn (not a dependency: `pip install granian` first); `--honour-retry-after`: see loadgen.py. Bounded: with the defaults about
 2 delays × 2 scenarios × 4 concurrencies × 3 repeats × 8 s ≈ 7 minutes.
 """
 
@@ -31,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -144,7 +150,34 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
     return process
 
 
-def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1, server: str = "uvicorn") -> subprocess.Popen:
+    if server == "granian":
+        return _start(
+            [
+                PYTHON,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--loop",
+                "uvloop",
+                "--no-ws",
+                "--backlog",
+                "4096",
+                "--log-level",
+                "warning",
+                "coronacheck.asgi:application",
+            ],
+            env,
+            port,
+            log,
+        )
     command = [
         PYTHON,
         "-m",
@@ -163,18 +196,37 @@ def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
         "on",
         "--backlog",
         "4096",
+        "--workers",
+        str(workers),
     ]
+    return _start(command, env, port, log)
+
+
+def _start(command: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     with log.open("ab") as handle:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=handle, stderr=handle)
     wait_for_port(port, process=process, timeout=60)
     return process
 
 
-def stack_start(kind: str, delay_ms: int, db_url: str, log: Path) -> Stack:
-    eu_port, domestic_port, port = free_port(), free_port(), free_port()
+def stack_start(
+    kind: str,
+    delay_ms: int,
+    db_url: str,
+    log: Path,
+    port_base: int = 0,
+    extra_env: dict[str, str] | None = None,
+    workers: int = 1,
+    server_kind: str = "uvicorn",
+) -> Stack:
+    if port_base:
+        eu_port, domestic_port, port = port_base, port_base + 1, port_base + 2
+    else:
+        eu_port, domestic_port, port = free_port(), free_port(), free_port()
     env = service_environment(db_url, eu_port, domestic_port)
+    env.update(extra_env or {})
     signers = signers_start(kind, delay_ms, eu_port, domestic_port, env)
-    server = server_start(env, port, log)
+    server = server_start(env, port, log, workers, server_kind)
     return Stack(signers=signers, server=server, eu_port=eu_port, service_url=f"http://127.0.0.1:{port}")
 
 
@@ -194,6 +246,7 @@ def loadgen(
     fixtures: Path | None,
     server_pid: int = 0,
     interval_ms: float = 0.0,
+    honour_retry_after: bool = False,
 ) -> subprocess.Popen:
     command = [
         PYTHON,
@@ -215,6 +268,8 @@ def loadgen(
         command += ["--fixtures", str(fixtures)]
     if server_pid:
         command += ["--server-pid", str(server_pid)]
+    if honour_retry_after:
+        command += ["--honour-retry-after"]
     return subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -246,11 +301,29 @@ class Cell:
         return statistics.median(run[key] for run in self.runs)
 
 
-def measure(stack: Stack, scenario: str, concurrency: int, seconds: float, warmup: float, fixtures: Path) -> dict:
-    prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS)
-    main = loadgen(stack.service_url, scenario, concurrency, seconds, warmup, fixtures, server_pid=stack.server.pid)
+def measure(
+    stack: Stack,
+    scenario: str,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    fixtures: Path,
+    prober_on: bool = True,
+    honour_retry_after: bool = False,
+) -> dict:
+    prober = loadgen(stack.service_url, "health", 1, seconds, warmup, None, interval_ms=HEALTH_INTERVAL_MS) if prober_on else None
+    main = loadgen(
+        stack.service_url,
+        scenario,
+        concurrency,
+        seconds,
+        warmup,
+        fixtures,
+        server_pid=stack.server.pid,
+        honour_retry_after=honour_retry_after,
+    )
     load = loadgen_result(main, timeout=warmup + seconds + 120)
-    health = loadgen_result(prober, timeout=warmup + seconds + 120)
+    health = loadgen_result(prober, timeout=warmup + seconds + 120) if prober else {"latencies_ms": [], "errors": {}}
     latencies = load["latencies_ms"]
     completed = load["completed"]
     return {
@@ -262,6 +335,7 @@ def measure(stack: Stack, scenario: str, concurrency: int, seconds: float, warmu
         "health_p99": percentile(health["latencies_ms"], 0.99),
         "cpu_ms": 1000 * load["server_cpu_seconds"] / completed if completed else float("nan"),
         "errors": sum(load["errors"].values()) + sum(health["errors"].values()),
+        "shed_rps": load["errors"].get("503", 0) / load["elapsed"],
         "error_kinds": {**load["errors"], **{f"health {k}": v for k, v in health["errors"].items()}},
         "gen_cpu": 100 * load["loadgen_cpu_seconds"] / load["elapsed"],
     }
@@ -273,9 +347,10 @@ def calibrate(stack: Stack) -> dict:
     return {"rps": result["completed"] / result["elapsed"], "gen_cpu": 100 * result["loadgen_cpu_seconds"] / result["elapsed"]}
 
 
-def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
+def soak(stack: Stack, minutes: float, fixtures: Path, honour_retry_after: bool = False) -> dict:
     seconds = minutes * 60
-    main = loadgen(stack.service_url, "print", 200, seconds, 5.0, fixtures, server_pid=stack.server.pid)
+    pid = stack.server.pid
+    main = loadgen(stack.service_url, "print", 200, seconds, 5.0, fixtures, server_pid=pid, honour_retry_after=honour_retry_after)
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
     while True:  # sample RSS every 10 s while reading the generator's output (a full pipe would block it)
@@ -293,6 +368,7 @@ def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
         "minutes": minutes,
         "rps": load["completed"] / load["elapsed"],
         "errors": sum(load["errors"].values()),
+        "shed": load["errors"].get("503", 0),
         "first": measured[0],
         "last": measured[-1],
         "min": min(measured),
@@ -307,15 +383,15 @@ def soak(stack: Stack, minutes: float, fixtures: Path) -> dict:
 def table(cells: list[Cell]) -> str:
     lines = [
         "| signers | scenario | c | req/s | p50 ms | p95 ms | p99 ms | /health p50 | /health p99 | CPU ms/req "
-        "| errors | gen CPU % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| errors | 503/s | gen CPU % |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in cells:
         lines.append(
             f"| {cell.delay_ms} ms | {cell.scenario} | {cell.concurrency} | {cell.median('rps'):.0f} | "
             f"{cell.median('p50'):.1f} | {cell.median('p95'):.1f} | {cell.median('p99'):.1f} | "
             f"{cell.median('health_p50'):.1f} | {cell.median('health_p99'):.1f} | {cell.median('cpu_ms'):.3f} | "
-            f"{sum(run['errors'] for run in cell.runs)} | {cell.median('gen_cpu'):.0f} |"
+            f"{sum(run['errors'] for run in cell.runs)} | {cell.median('shed_rps'):.0f} | {cell.median('gen_cpu'):.0f} |"
         )
     return "\n".join(lines)
 
@@ -328,7 +404,9 @@ def report(
         f"# Load benchmark {datetime.now().isoformat(timespec='seconds')}",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}. "
-        f"Service: uvicorn, 1 worker, uvloop + httptools, PostgreSQL. Signers: {arguments.signers}. "
+        f"Service: {arguments.server}, {arguments.workers} worker(s), uvloop, PostgreSQL. Signers: {arguments.signers}. "
+        f"Extra settings: {' '.join(arguments.env) or 'none'}. /health prober: {'off' if arguments.no_prober else 'on'}. "
+        f"Clients {'wait' if arguments.honour_retry_after else 'do not wait'} Retry-After after a 503. "
         f"Each cell: {arguments.warmup} s warm-up + {arguments.seconds} s measured, median of {arguments.repeat} runs. "
         f"Scenarios: " + "; ".join(f"{k} = {v}" for k, v in scenario_names.items()) + ". "
         f"`/health` probed every {HEALTH_INTERVAL_MS} ms by a separate process. CPU ms/req = server utime+stime "
@@ -354,7 +432,8 @@ def report(
             "",
             f"Soak: print, c=200, 200 ms signers, {soak_result['minutes']} min: "
             f"{soak_result['rps']:.0f} req/s, "
-            f"{soak_result['errors']} errors; RSS {soak_result['first']:.1f} MiB after warm-up, "
+            f"{soak_result['errors']} errors ({soak_result['shed']} of them 503); "
+            f"RSS {soak_result['first']:.1f} MiB after warm-up, "
             f"min {soak_result['min']:.1f}, max {soak_result['max']:.1f}, end {soak_result['last']:.1f} MiB "
             f"({soak_result['change_pct']:+.1f} %).",
         ]
@@ -373,7 +452,14 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--serve-only", type=int, metavar="DELAY_MS", help="start the stack and wait")
     parser.add_argument("--database", default="bench")
+    parser.add_argument("--no-prober", action="store_true", help="no /health prober traffic")
+    parser.add_argument("--port-base", type=int, default=0, help="ports for the signers and the service (3 in a row)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--honour-retry-after", action="store_true", help="load generator users wait Retry-After on a 503")
     arguments = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in arguments.env)
 
     BENCH_FOLDER.mkdir(parents=True, exist_ok=True)
     RESULTS_FOLDER.mkdir(parents=True, exist_ok=True)
@@ -386,8 +472,13 @@ def main() -> None:
     )
     log = Path(tempfile.gettempdir()) / "coronacheck-bench-server.log"
 
+    # SIGTERM (e.g. `kill <pid>`) stops the stack as Ctrl-C does, leaving no servers behind.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if arguments.serve_only is not None:
-        stack = stack_start(arguments.signers, arguments.serve_only, db_url, log)
+        delay = arguments.serve_only
+        stack = stack_start(
+            arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers, arguments.server
+        )
         print(json.dumps({"service": stack.service_url, "server_pid": stack.server.pid, "fixtures": str(fixtures)}), flush=True)
         try:
             stack.server.wait()
@@ -402,7 +493,9 @@ def main() -> None:
     calibration: dict = {}
     soak_result = None
     for delay in arguments.delays:
-        stack = stack_start(arguments.signers, delay, db_url, log)
+        stack = stack_start(
+            arguments.signers, delay, db_url, log, arguments.port_base, extra_env, arguments.workers, arguments.server
+        )
         try:
             time.sleep(1)
             rss_start = rss_mib(stack.server.pid)
@@ -412,14 +505,25 @@ def main() -> None:
                 for concurrency in arguments.concurrency:
                     cell = Cell(delay, scenario, concurrency)
                     for _ in range(arguments.repeat):
-                        cell.runs.append(measure(stack, scenario, concurrency, arguments.seconds, arguments.warmup, fixtures))
+                        cell.runs.append(
+                            measure(
+                                stack,
+                                scenario,
+                                concurrency,
+                                arguments.seconds,
+                                arguments.warmup,
+                                fixtures,
+                                prober_on=not arguments.no_prober,
+                                honour_retry_after=arguments.honour_retry_after,
+                            )
+                        )
                     cells.append(cell)
                     print(table([cell]).splitlines()[-1], file=sys.stderr, flush=True)
             memory.append(
                 f"{delay} ms signers: {rss_start:.1f} MiB at start, {rss_mib(stack.server.pid):.1f} MiB after the matrix"
             )
             if arguments.soak_minutes and delay == max(arguments.delays):
-                soak_result = soak(stack, arguments.soak_minutes, fixtures)
+                soak_result = soak(stack, arguments.soak_minutes, fixtures, arguments.honour_retry_after)
         finally:
             stack.stop()
 

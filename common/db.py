@@ -3,11 +3,16 @@
 Each call runs its whole unit of database work in a worker thread and returns the connection
 (to the psycopg pool) before it comes back, so no connection is held while a request waits for
 a signer (issue "Performance"). An unreachable database becomes 503 `storage_unavailable`.
+
+Every unit also records whether the database was reachable (`database_observation()`), so that
+`/health`, which answers from checks refreshed in the background, shows an outage (or the
+recovery) that real traffic has seen at once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,11 +25,30 @@ from common import errors
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# (time.monotonic() when the unit of work started, whether the database answered it)
+_observation: tuple[float, bool] | None = None
+
+
+def database_observation() -> tuple[float, bool] | None:
+    """The outcome of the most recent unit of database work that succeeded or failed to reach
+    the database: when it started (`time.monotonic()`) and whether the database answered."""
+    return _observation
+
+
+def _observe(started: float, reachable: bool) -> None:
+    global _observation
+    if _observation is None or started >= _observation[0]:  # a slow older unit does not win
+        _observation = (started, reachable)
+
 
 def in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    started = time.monotonic()
     try:
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        _observe(started, True)
+        return result
     except (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        _observe(started, False)
         logger.error("database unavailable", extra={"exception": type(exc).__name__})
         raise errors.storage_unavailable() from None
     finally:

@@ -49,6 +49,7 @@ class DownstreamRecord:
 downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar("downstream_record", default=None)
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
+_transports: weakref.WeakKeyDictionary[httpx.AsyncClient, httpx.AsyncBaseTransport] = weakref.WeakKeyDictionary()
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
 
 
@@ -101,12 +102,29 @@ def _new_client(system: str) -> httpx.AsyncClient:
         return aiohttp.ClientSession(connector=connector, skip_auto_headers=("Content-Type",))
 
     transport = _Transport(verify=ssl_context_for(system), trust_env=False, client=session)
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,
         timeout=_timeout(),
         trust_env=False,
         follow_redirects=False,
     )
+    _transports[client] = transport
+    return client
+
+
+async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """`client.send(request)` for a request without authentication: straight to the transport,
+    then the body and the cookies as `send` does, without its auth and redirect machinery (the
+    client has no auth and follows no redirects) — a third of the httpx layer's CPU per call
+    (benchmarks/PROFILE.md). The request and the response are the same httpx objects."""
+    response = await _transports[client].handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    client.cookies.extract_cookies(response)
+    return response
 
 
 def client_for(system: str) -> httpx.AsyncClient:
@@ -235,13 +253,11 @@ async def downstream_post(
     started = time.perf_counter()
     for attempt in range(attempts):
         try:
-            response = await client.post(
-                url,
-                content=body,
-                headers=request_headers,
-                timeout=timeout,
-                auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT,
-            )
+            request = client.build_request("POST", url, content=body, headers=request_headers, timeout=timeout)
+            if auth:
+                response = await client.send(request, auth=httpx.BasicAuth(*auth))
+            else:
+                response = await _send(client, request)
             break
         except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as exc:
             # aiohttp errors the transport does not translate (e.g. an answer that is not HTTP)

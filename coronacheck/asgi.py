@@ -27,6 +27,7 @@ from django.core.handlers.exception import convert_exception_to_response  # noqa
 from django.urls import set_script_prefix  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
+from api.admission import admission_applies, admitted  # noqa: E402
 from api.middleware import ADMIN_ONLY_MIDDLEWARE, API_POST_PATHS, INLINE_MIDDLEWARE, InlineHooks  # noqa: E402
 
 API_PATHS = API_POST_PATHS | {"/", "/health"}
@@ -163,12 +164,19 @@ async def _lifespan(receive, send) -> None:
             return
 
 
+async def _api(scope, receive, send) -> None:
+    async with ThreadSensitiveContext():
+        await api_application.handle(scope, receive, send)
+
+
 async def application(scope, receive, send) -> None:
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
     if scope["type"] == "http" and scope["path"] in API_PATHS:
-        async with ThreadSensitiveContext():
-            await api_application.handle(scope, receive, send)
+        if admission_applies(scope):  # issuance work: bounded per worker (api.admission)
+            await admitted(_api, scope, receive, send)
+        else:
+            await _api(scope, receive, send)
         return
     await django_application(scope, receive, send)

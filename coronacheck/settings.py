@@ -257,6 +257,9 @@ HTTP_POOL_TIMEOUT = read("HTTP_POOL_TIMEOUT")
 HTTP_EXPONENTIAL_RETRIES = read("HTTP_EXPONENTIAL_RETRIES")
 HTTP_MAX_CONNECTIONS = read("HTTP_MAX_CONNECTIONS")
 HEALTH_CHECK_TIMEOUT = read("HEALTH_CHECK_TIMEOUT")
+# /health answers from check results refreshed in the background this often (api/health.py);
+# 0: every request runs the checks itself.
+HEALTH_REFRESH_SECONDS = read("HEALTH_REFRESH_SECONDS")
 
 # --- 1.4 Seed locations of the business rules ------------------------------------------------------
 RESOURCE_FOLDER = read("RESOURCE_FOLDER")
@@ -290,6 +293,17 @@ REQUEST_BODY_TIMEOUT_SECONDS = read("REQUEST_BODY_TIMEOUT_SECONDS")
 REQUEST_HEADER_MAX_BYTES = read("REQUEST_HEADER_MAX_BYTES")
 SERVER_KEEP_ALIVE_SECONDS = read("SERVER_KEEP_ALIVE_SECONDS")
 GRACEFUL_SHUTDOWN_SECONDS = read("GRACEFUL_SHUTDOWN_SECONDS")
+# Bounded admission of issuance work per worker (api/admission.py, docs/deployment.md): at most
+# MAX_IN_FLIGHT issuance requests at once (0 turns admission off), QUEUE_SIZE more wait up to
+# QUEUE_TIMEOUT seconds; beyond that 503 `overloaded` with Retry-After: RETRY_AFTER.
+ADMISSION_MAX_IN_FLIGHT = read("ADMISSION_MAX_IN_FLIGHT")
+ADMISSION_QUEUE_SIZE = read("ADMISSION_QUEUE_SIZE")
+ADMISSION_QUEUE_TIMEOUT = read("ADMISSION_QUEUE_TIMEOUT")
+ADMISSION_RETRY_AFTER = read("ADMISSION_RETRY_AFTER")
+# While the event loop lags more than this (ms), fewer requests are let in (0: off).
+ADMISSION_MAX_LOOP_LAG_MS = read("ADMISSION_MAX_LOOP_LAG_MS")
+# How often the admission counters and the event-loop lag are logged (seconds; 0: never).
+ADMISSION_LOG_SECONDS = read("ADMISSION_LOG_SECONDS")
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = read("VALIDATE_CONFIG_AT_START")
 

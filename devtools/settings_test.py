@@ -28,6 +28,9 @@ os.environ.setdefault("VALIDATE_CONFIG_AT_START", "false")
 os.environ.setdefault("RULE_CACHE_SECONDS", "0")
 # Static files from the apps' folders (no collectstatic); the admin browser test collects them.
 os.environ.setdefault("STATIC_MANIFEST", "false")
+# /health runs its checks per request in tests (no background task outliving a test's event
+# loop); api/tests/test_health.py covers the cached mode, the production default.
+os.environ.setdefault("HEALTH_REFRESH_SECONDS", "0")
 
 from coronacheck.settings import *  # noqa: E402,F401,F403
 

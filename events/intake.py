@@ -19,7 +19,7 @@ from typing import Any
 from cryptography import x509
 
 from common.errors import ServiceError, holder_mismatch
-from events.decoding.cms import ProviderTrust, SignatureError, verify_detached_signature
+from events.decoding.cms import ProviderTrust, SignatureError, verify_detached_signature_cached
 from events.decoding.envelope import decode_payload, payload_loc
 from events.decoding.normalise import initial
 from events.decoding.payloads import (
@@ -61,9 +61,10 @@ def signature_check(
     skew_seconds: int,
     blob_index: int,
 ) -> None:
-    """The blob's CMS signature is trusted for its provider (§2.2); else 400 `invalid_signature`."""
+    """The blob's CMS signature is trusted for its provider (§2.2); else 400 `invalid_signature`.
+    Successful verifications are cached per blob and provider-trust snapshot (events.decoding.cms)."""
     try:
-        verify_detached_signature(
+        verify_detached_signature_cached(
             payload, signature, provider=provider, trust_anchors=trust_anchors, now=now, skew_seconds=skew_seconds
         )
     except SignatureError:

@@ -56,6 +56,13 @@ def signer_behaviour(signers, system: str, *, fault: str = "none", delay_ms: int
     httpx.post(signers.url(system, "/_reference/behaviour"), json={"fault": fault, "delay_ms": delay_ms}).raise_for_status()
 
 
+def signer_calls(signers, system: str) -> int:
+    """How many requests the reference signer `system` received on its signing routes so far."""
+    response = httpx.get(signers.url(system, "/_reference/behaviour"))
+    response.raise_for_status()
+    return response.json()["received"]
+
+
 @pytest.fixture
 def signers(reference_signers, settings):
     """The reference signers, healthy and without delay, with the service pointed at them."""

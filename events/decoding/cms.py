@@ -6,6 +6,14 @@ payload bytes, made by a certificate that the provider's certificate entries tru
 a, q, s; access-tokens.md §5). ``asn1crypto`` parses the CMS structure; ``cryptography`` parses
 X.509 and verifies the signatures. Every failure is a :class:`SignatureError` whose message is a
 short reason that never contains payload or signature data.
+
+Apps re-submit the same blobs, so successful verifications are cached
+(:func:`verify_detached_signature_cached`, issue "Performance"): keyed by the SHA-256 of payload
+and signature together with the provider's trust entries and the trust anchors themselves (so a
+new provider-trust snapshot that retires or revokes a certificate misses the cache), bounded
+(LRU), and holding only what the success depended on in time (:class:`Verified`): the signing
+time and the validity window of the accepting path, re-checked against each request's clock.
+Failures are not cached. Certificates are parsed once per DER (``_parse_certificate``).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,6 +95,29 @@ class _SignedAttributes:
     signing_time: datetime | None
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A successful verification and what it depended on in time: the checks were made at
+    ``t`` = the signing time, or the request's ``now`` when the signature has no signing time;
+    the accepting path holds for any ``t`` with ``not_before <= t <= not_after`` and, for a
+    retired entry, ``t < retired_before``."""
+
+    signing_time: datetime | None
+    not_before: datetime
+    not_after: datetime
+    retired_before: datetime | None
+
+    def holds(self, now: datetime, skew_seconds: int) -> bool:
+        t = now
+        if self.signing_time is not None:
+            if self.signing_time > now + timedelta(seconds=skew_seconds):
+                return False
+            t = self.signing_time
+        if not self.not_before <= t <= self.not_after:
+            return False
+        return self.retired_before is None or t < self.retired_before
+
+
 def load_trust_anchors(pem: bytes) -> tuple[x509.Certificate, ...]:
     """The trust anchors of ``CMS_TRUST_ANCHORS_FILE`` (settings.md §1.2); ``ValueError`` if unreadable."""
     if not pem.strip():
@@ -100,7 +133,7 @@ def verify_detached_signature(
     trust_anchors: Sequence[x509.Certificate],
     now: datetime,
     skew_seconds: int,
-) -> None:
+) -> Verified:
     """Accept the blob's signature or raise :class:`SignatureError` (events.md §2.2 steps 2–3)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")  # a programming error, not a bad signature
@@ -117,7 +150,7 @@ def verify_detached_signature(
     first_reason = "no signer info"
     for signer_info in signer_infos:
         try:
-            check_signer_info(
+            return check_signer_info(
                 signer_info,
                 payload,
                 embedded=embedded,
@@ -126,7 +159,6 @@ def verify_detached_signature(
                 now=now,
                 skew_seconds=skew_seconds,
             )
-            return
         except SignatureError as error:
             reason = str(error)
         except Exception:  # noqa: BLE001 - as above: any parse failure is an invalid signature
@@ -167,7 +199,7 @@ def check_signer_info(
     trust_anchors: Sequence[x509.Certificate],
     now: datetime,
     skew_seconds: int,
-) -> None:
+) -> Verified:
     """Step 3 for one ``SignerInfo``: digest, signed attributes, signature, trust, status, time."""
     digest_name = signer_info["digest_algorithm"]["algorithm"].native
     if digest_name not in _DIGESTS:
@@ -175,8 +207,9 @@ def check_signer_info(
     digest = _DIGESTS[digest_name]()
     attributes = check_signed_attributes(signer_info, payload, digest_name)
     t = now
+    signing_time = None
     if attributes is not None and attributes.signing_time is not None:
-        t = attributes.signing_time
+        t = signing_time = attributes.signing_time
         if t > now + timedelta(seconds=skew_seconds):
             raise SignatureError("signing time is in the future")
     signed_bytes = payload if attributes is None else signed_attributes_as_set(signer_info)
@@ -188,8 +221,10 @@ def check_signer_info(
     for candidate in candidates:
         try:
             verify_signature_value(signer_info, candidate.x509, signed_bytes, digest)
-            check_signer_trusted(candidate, provider=provider, embedded=embedded, trust_anchors=trust_anchors, t=t)
-            return
+            not_before, not_after, retired_before = check_signer_trusted(
+                candidate, provider=provider, embedded=embedded, trust_anchors=trust_anchors, t=t
+            )
+            return Verified(signing_time, not_before, not_after, retired_before)
         except SignatureError as error:
             reason = str(error)
         except (ValueError, TypeError, KeyError, x509.ExtensionNotFound):
@@ -298,8 +333,11 @@ def check_signer_trusted(
     embedded: Sequence[_Certificate],
     trust_anchors: Sequence[x509.Certificate],
     t: datetime,
-) -> None:
-    """The signer is trusted through an entry whose status allows time ``t`` (decisions q, s)."""
+) -> tuple[datetime, datetime, datetime | None]:
+    """The signer is trusted through an entry whose status allows time ``t`` (decisions q, s).
+
+    Returns the window of ``t`` in which the accepting path holds: (not before, not after, and
+    the retirement instant of the entry if it is retired)."""
     entries = provider.certificates
     if any(entry.status == REVOKED and entry.der == signer.der for entry in entries):
         raise SignatureError("signer certificate is revoked")
@@ -311,15 +349,19 @@ def check_signer_trusted(
             if entry.der == signer.der:
                 reason = "certificate entry not usable at signing time"
             continue
+        retired_before = entry.retired_at if entry.status == RETIRED else None
         if entry.match == PINNED and entry.der == signer.der:
-            return
+            return signer.x509.not_valid_before_utc, signer.x509.not_valid_after_utc, retired_before
         if entry.match == IDENTITY:
             entry_certificate = _parse_certificate(entry.der).x509
             if not same_identity(signer.x509, entry_certificate):
                 continue
             try:
-                check_identity_chain(signer, embedded=embedded, trust_anchors=trust_anchors, t=t)
-                return
+                path = check_identity_chain(signer, embedded=embedded, trust_anchors=trust_anchors, t=t)
+                certificates = [signer.x509, *(c.x509 for c in path)]
+                not_before = max(c.not_valid_before_utc for c in certificates)
+                not_after = min(c.not_valid_after_utc for c in certificates)
+                return not_before, not_after, retired_before
             except SignatureError as error:
                 reason = str(error)
     raise SignatureError(reason)
@@ -355,8 +397,9 @@ def check_identity_chain(
     embedded: Sequence[_Certificate],
     trust_anchors: Sequence[x509.Certificate],
     t: datetime,
-) -> None:
-    """The signer is an end-entity certificate that chains to a trust anchor, all valid at ``t``."""
+) -> list[_Certificate]:
+    """The signer is an end-entity certificate that chains to a trust anchor, all valid at ``t``;
+    returns the path above the signer (intermediates, then the anchor)."""
     if _is_ca(signer.x509):
         raise SignatureError("signer certificate is a CA certificate")
     key_usage = _extension(signer.x509, x509.KeyUsage)
@@ -366,8 +409,10 @@ def check_identity_chain(
     excluded = {signer.der, *(anchor.der for anchor in anchors)}
     intermediates = [c for c in embedded if c.der not in excluded]
     budget = [_MAX_CHAIN_VERIFICATIONS]
-    if next(_chains(signer, [], intermediates, anchors, t, budget), None) is None:
+    path = next(_chains(signer, [], intermediates, anchors, t, budget), None)
+    if path is None:
         raise SignatureError("signer certificate does not chain to a trust anchor")
+    return path
 
 
 def _chains(
@@ -464,3 +509,79 @@ def _parse_certificate(der: bytes) -> _Certificate:
     asn1.issuer  # noqa: B018 - force parsing of the fields used for sid matching
     asn1.serial_number  # noqa: B018
     return _Certificate(der=der, asn1=asn1, x509=x509.load_der_x509_certificate(der))
+
+
+class VerificationCache:
+    """A bounded LRU of successful verifications (see the module docstring); thread-safe."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[object, ...], Verified] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[object, ...]) -> Verified | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], value: Verified) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+verification_cache = VerificationCache()
+
+
+def blob_digest(payload: bytes, signature: str) -> bytes:
+    """SHA-256 over payload and signature, length-prefixed so that no two pairs collide by shifting."""
+    digest = hashlib.sha256(len(payload).to_bytes(8, "big"))
+    digest.update(payload)
+    digest.update(signature.encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+def verify_detached_signature_cached(
+    payload: bytes,
+    signature: str,
+    *,
+    provider: ProviderTrust,
+    trust_anchors: Sequence[x509.Certificate],
+    now: datetime,
+    skew_seconds: int,
+    cache: VerificationCache | None = None,
+) -> Verified:
+    """:func:`verify_detached_signature` with successes cached; the same answer for every input.
+
+    The key holds the provider's trust entries and the trust anchors by value, so a snapshot in
+    which an entry was retired, revoked, added or removed never meets a result verified under
+    another; a hit is re-checked against ``now`` (:meth:`Verified.holds`), and anything that
+    does not hold is verified afresh (which gives the exact reason)."""
+    cache = verification_cache if cache is None else cache
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    key = (blob_digest(payload, signature), provider, tuple(trust_anchors), skew_seconds)
+    found = cache.get(key)
+    if found is not None and found.holds(now, skew_seconds):
+        cache.hits += 1
+        return found
+    cache.misses += 1
+    verified = verify_detached_signature(
+        payload, signature, provider=provider, trust_anchors=trust_anchors, now=now, skew_seconds=skew_seconds
+    )
+    cache.put(key, verified)
+    return verified
