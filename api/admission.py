@@ -32,21 +32,15 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 from django.conf import settings
 
+from common.asgitypes import ASGIApp, Receive, Scope, Send
 from common.logging import request_id_var
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("coronacheck.access")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ADMISSION_PATHS = frozenset({"/app/access_tokens/", "/app/prepare_issue/", "/app/credentials/", "/app/print/"})
 OVERLOADED_BODY = json.dumps(

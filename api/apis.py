@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime, timezone
 from typing import Any
 
-from adrf.views import APIView as AdrfAPIView
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -16,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import openapi as docs
+from api.fastpath import APIView
 from api.health import application_health
 from api.requests import (
     CredentialsRequestData,
@@ -43,36 +41,6 @@ def body_json(request: Request) -> Any:
     except RequestDataTooBig:
         raise errors.ServiceError(413, "request_too_large", "Request body is too large.") from None
     return json_body_parse(raw, max_depth=settings.REQUEST_MAX_JSON_DEPTH)
-
-
-# adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
-# permission and throttle checks) runs inline rather than through `sync_to_async`, a thread hop
-# per request (issue "Performance"). The API configures none of those classes, so `initial()`
-# does no I/O; a view that adds any gets adrf's behaviour back. (A comment, not a docstring:
-# drf-spectacular would publish a docstring as the description of every operation.)
-class APIView(AdrfAPIView):
-    async def async_dispatch(self, request, *args, **kwargs):
-        if self.authentication_classes or self.permission_classes or self.throttle_classes:
-            return await super().async_dispatch(request, *args, **kwargs)
-        self.args = args
-        self.kwargs = kwargs
-        request = self.initialize_request(request, *args, **kwargs)
-        self.request = request
-        self.headers = self.default_response_headers
-        try:
-            self.initial(request, *args, **kwargs)
-            if request.method.lower() in self.http_method_names:
-                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
-            else:
-                handler = self.http_method_not_allowed
-            if inspect.iscoroutinefunction(handler):
-                response = await handler(request, *args, **kwargs)
-            else:  # 405 and OPTIONS: as adrf does
-                response = await sync_to_async(handler)(request, *args, **kwargs)
-        except Exception as exc:
-            response = self.handle_exception(exc)
-        self.response = self.finalize_response(request, response, *args, **kwargs)
-        return self.response
 
 
 # --- OpenAPI shapes of the responses. The request bodies are documented by the shapes that

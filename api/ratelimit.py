@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 
 from api.middleware import AsyncMiddleware
 from api.models import RateLimitCounter
@@ -97,7 +98,7 @@ def rate_limited_response(retry_after: int) -> JsonResponse:
 class RateLimitMiddleware(AsyncMiddleware):
     """Async-only, placed right after `ApiMiddleware` (request id and access log)."""
 
-    async def __call__(self, request: HttpRequest) -> HttpResponse:
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         limit = settings.RATE_LIMIT_REQUESTS
         if limit <= 0 or not rate_limited_path(request.path):
             return await self.get_response(request)

@@ -31,6 +31,8 @@ import signal
 import sys
 from typing import Any
 
+import uvicorn
+from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 TIMEOUT_BODY = b'{"detail":"Request timed out.","code":"request_timeout"}'
@@ -58,8 +60,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from django.conf import settings
-
         self.header_timeout: float = settings.REQUEST_HEADER_TIMEOUT_SECONDS
         self.body_timeout: float = settings.REQUEST_BODY_TIMEOUT_SECONDS
         self.head_max_bytes: int = settings.REQUEST_HEADER_MAX_BYTES
@@ -170,9 +170,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proxy-headers", action="store_true")
     parser.add_argument("--forwarded-allow-ips", default=None)
     args = parser.parse_args(argv)
-
-    import uvicorn
-    from django.conf import settings
 
     for handled in (signal.SIGTERM, signal.SIGINT):
         signal.signal(handled, _ignore)

@@ -16,7 +16,9 @@ import ipaddress
 import logging
 from typing import Any
 
+from axes.signals import user_locked_out
 from csp.middleware import CSPMiddleware
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
@@ -116,9 +118,6 @@ def _changed(sender: Any, instance: Any, action: str) -> None:
 
 def connect() -> None:
     """Called once from `CoronacheckConfig.ready`."""
-    from axes.signals import user_locked_out
-    from django.apps import apps
-
     user_logged_in.connect(_logged_in, dispatch_uid="staff-login")
     user_logged_out.connect(_logged_out, dispatch_uid="staff-logout")
     user_login_failed.connect(_login_failed, dispatch_uid="staff-login-failed")

@@ -22,6 +22,7 @@ from idemix.encoding import (
     ATTRIBUTE_NAMES,
     attribute_int,
     decode_big_int,
+    decode_bytes,
     encode_big_int,
     encode_bytes,
     metadata_attribute,
@@ -131,8 +132,6 @@ class CreateCredentialMessage:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CreateCredentialMessage:
-        from idemix.encoding import decode_bytes
-
         return cls(
             IssueSignatureMessage.from_json(data["issueSignatureMessage"]),
             tuple(decode_bytes(value) for value in data["attributes"]),

@@ -11,15 +11,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.db import run_db
+from common.db import insert_statement, run_db
 from common.keyfiles import key32_cached
 from events.types import Holder
 from signing.models import EventSubmission, IssuanceSession, PrintToken, UciAuditRecord
@@ -132,25 +131,13 @@ class SubmissionOutcome:
     ucis: list[UciRecord] = field(default_factory=list)
 
 
-def _insert_statement(model: type[models.Model], values: dict[str, Any]) -> tuple[str, list[Any]]:
-    """One `INSERT` of `values` (field name → value) into `model`'s table, with the ORM's own
-    value preparation, for the hot path where the ORM's per-object machinery is too costly."""
-    quote = connection.ops.quote_name
-    concrete = {field.name: field for field in model._meta.concrete_fields}
-    fields = [concrete[name] for name in values]
-    columns = ", ".join(quote(cast(str, field.column)) for field in fields)  # concrete fields have a column
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", params
-
-
 def _records_write(outcome: SubmissionOutcome) -> None:
     """The UCI records and the submission record. On PostgreSQL one statement (data-modifying
     CTEs), so it is atomic without a transaction and costs one round trip; elsewhere (SQLite,
     the embedded default) plain statements inside a transaction."""
     submission = {name: value for name, value in vars(outcome).items() if name != "ucis"}
-    statements = [_insert_statement(UciAuditRecord, vars(record)) for record in outcome.ucis]
-    statements.append(_insert_statement(EventSubmission, submission))
+    statements = [insert_statement(UciAuditRecord, vars(record)) for record in outcome.ucis]
+    statements.append(insert_statement(EventSubmission, submission))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             ctes = ", ".join(f"uci_{index} AS ({sql})" for index, (sql, _) in enumerate(statements[:-1]))

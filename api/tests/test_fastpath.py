@@ -1,14 +1,19 @@
-"""The ASGI entry point: API paths go through the lean `ApiHandler`, which must answer exactly as
-Django's full handler does (same status, headers and body), only without thread hops."""
+"""api/fastpath.py: the API paths go through the lean `ApiHandler`, which must answer exactly as
+Django's full handler does (same status, headers and body), only without thread hops; and every
+framework source the overrides copy or change is still the one they were written against."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 
 import pytest
 from django.test import override_settings
 
+from api.fastpath import GUARDED_SOURCES, ApiHandler
 from coronacheck import asgi
+from devtools.testing.guards import framework_object, source_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,4 +83,17 @@ async def test_other_paths_keep_the_full_stack():
 def test_a_sync_only_middleware_is_refused_by_the_lean_handler():
     with override_settings(MIDDLEWARE=["django.middleware.gzip.GZipMiddleware"]):
         with pytest.raises(TypeError, match="GZipMiddleware"):
-            asgi.ApiHandler()
+            ApiHandler()
+
+
+@pytest.mark.parametrize("dotted", sorted(GUARDED_SOURCES))
+def test_the_overridden_framework_source_is_unchanged(dotted):
+    """A failure means the pinned framework changed this code: read the override in
+    api/fastpath.py again against the new source, then update its digest."""
+    assert source_digest(dotted) == GUARDED_SOURCES[dotted], dotted
+
+
+def test_the_guard_sees_a_change():
+    source = inspect.getsource(framework_object("django.core.handlers.asgi.ASGIHandler.handle"))
+    changed = source.replace("await", "await ", 1)
+    assert hashlib.sha256(changed.encode()).hexdigest() != GUARDED_SOURCES["django.core.handlers.asgi.ASGIHandler.handle"]

@@ -1,0 +1,225 @@
+"""Deliberate overrides of Django and adrf internals on the API's hot path (issue 11, item 4).
+
+Measured in `benchmarks/PROFILE.md`: with Django's own ASGI handler an API request cost 13–17 ms
+of server CPU, about a quarter of it in thread hops (`sync_to_async` per middleware hook, per
+signal, per `initial()`, plus a new thread per request for the `ThreadSensitiveContext`). With
+these three overrides and the aiohttp transport it cost about 5 ms, and 3 ms after the later
+rounds. Each one is a copy or a change of framework code, so each names the framework source it
+shadows in `GUARDED_SOURCES` with the SHA-256 of that source at the pinned version:
+`api/tests/test_fastpath.py` fails when an upgrade changes any of them, and then the override
+must be read again against the new source before its digest is updated.
+
+- `ApiHandler`: Django's `ASGIHandler` for the API paths only (`coronacheck.asgi` routes them
+  here): the middleware chain without the admin's middleware, the pure hooks of
+  `INLINE_MIDDLEWARE` called inline (`InlineHooks`), and the request signals, `response.close()`
+  and DRF's rendering run in the event loop.
+- `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops.
+- `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from adrf.views import APIView as AdrfAPIView
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.module_loading import import_string
+
+from common.asgitypes import Receive, Scope, Send
+
+# The framework code each override copies or changes, with the SHA-256 of its source
+# (`inspect.getsource`) at the pinned versions (Django 5.2.19, adrf 0.1.14).
+GUARDED_SOURCES = {
+    "django.core.handlers.asgi.ASGIHandler.handle": "98faeb5bef800331e6a8002fbc96b30e4122a23438ae45a047190a531ea11323",
+    "django.core.handlers.base.BaseHandler._get_response_async": (
+        "064b55bfd55fc38d1157dfe3997f9d675392168da4d48cbed33d8fb0c4930aea"
+    ),
+    "django.core.handlers.base.BaseHandler.load_middleware": "a1fb7ee5f8586195da2174d1bbc2bbfc7ca19b9d26ea66412cb434f45bf6d467",
+    "django.utils.deprecation.MiddlewareMixin.__acall__": "adf8cbcaf9f11e45c4ac1953556ac422f2a6fe4193df5edbed186b2b66bea729",
+    "adrf.views.APIView.async_dispatch": "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718",
+}
+
+
+# Static files, sessions, logins, CSRF, messages and the history user serve the admin only: the API handler
+# leaves them out (API views are CSRF-exempt and use neither sessions nor users).
+ADMIN_ONLY_MIDDLEWARE = frozenset(
+    {
+        "servestatic.middleware.ServeStaticMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "simple_history.middleware.HistoryRequestMiddleware",
+        "coronacheck.staff.StaffContentSecurityPolicyMiddleware",
+        "axes.middleware.AxesMiddleware",
+    }
+)
+# Security headers, Content-Length and X-Frame-Options: hooks without I/O, run inline.
+INLINE_MIDDLEWARE = frozenset(
+    {
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    }
+)
+
+
+class InlineHooks:
+    """Runs a `MiddlewareMixin`'s `process_request` and `process_response` in the event loop.
+
+    Django calls both through `sync_to_async` for async requests (a thread hop each); for the
+    `INLINE_MIDDLEWARE`, which only read settings and headers, that hop is pure overhead. The
+    order of calls is that of `MiddlewareMixin.__acall__`."""
+
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, middleware_class: type[MiddlewareMixin], get_response: Callable[..., Any]) -> None:
+        self.middleware = middleware_class(get_response)
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = None
+        if hasattr(self.middleware, "process_request"):
+            response = self.middleware.process_request(request)
+        response = response or await self.get_response(request)
+        if hasattr(self.middleware, "process_response"):
+            response = self.middleware.process_response(request, response)
+        return response
+
+
+class ApiHandler(ASGIHandler):
+    """Django's ASGI handler for the API paths, without the thread hops that cost most of a
+    request's CPU. Same URL resolution, views, async middleware and signals; the differences:
+
+    - the middleware chain is `settings.MIDDLEWARE` without `ADMIN_ONLY_MIDDLEWARE`, with the
+      `INLINE_MIDDLEWARE` hooks called inline (`InlineHooks`);
+    - `request_started`, `request_finished` (sent by `response.close()`) and DRF's JSON
+      rendering run inline: their receivers only reset per-thread database state, and API code
+      never opens a connection in the event loop thread (all database work goes through
+      `common.db.run_db`, which returns its connection itself).
+    """
+
+    def load_middleware(self, is_async: bool = True) -> None:
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler = convert_exception_to_response(self._get_response_async)
+        for path in reversed(settings.MIDDLEWARE):
+            if path in ADMIN_ONLY_MIDDLEWARE:
+                continue
+            middleware = import_string(path)
+            if path in INLINE_MIDDLEWARE:
+                instance = InlineHooks(middleware, handler)
+            elif getattr(middleware, "async_capable", False) and not getattr(middleware, "sync_capable", True):
+                instance = middleware(handler)
+            else:
+                raise TypeError(f"{path} must be async-only, or listed in ADMIN_ONLY_ or INLINE_MIDDLEWARE")
+            handler = convert_exception_to_response(instance)
+        self._middleware_chain = handler
+
+    async def _get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        callback, callback_args, callback_kwargs = self.resolve_request(request)
+        callback = self.make_view_atomic(callback)
+        if not iscoroutinefunction(callback):
+            raise TypeError(f"API views must be async: {request.path}")
+        response = await callback(request, *callback_args, **callback_kwargs)
+        self.check_response(response, callback)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        return response
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`ASGIHandler.handle` with the signals and `response.close()` called inline."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            assert error_response is not None  # Django returns one or the other
+            await self.send_response(error_response, send)
+            error_response.close()
+            return
+
+        async def process_request() -> HttpResponseBase:
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client disconnected while the response was sent
+            return response
+
+        # As Django does: stop working on the request when the client disconnects.
+        tasks = [asyncio.create_task(self.listen_for_disconnect(receive)), asyncio.create_task(process_request())]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            signals.request_finished.send(sender=self.__class__)
+        else:
+            if response is not None:
+                response.close()
+        body_file.close()
+
+
+# adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
+# permission and throttle checks) runs inline rather than through `sync_to_async`. The API
+# configures none of those classes, so `initial()` does no I/O; a view that adds any gets adrf's
+# behaviour back. (A comment, not a docstring: drf-spectacular would publish a docstring as the
+# description of every operation.)
+class APIView(AdrfAPIView):
+    async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+            return await super().async_dispatch(request, *args, **kwargs)
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            method = (request.method or "").lower()
+            if method in self.http_method_names:
+                handler = getattr(self, method, self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, *args, **kwargs)
+            else:  # 405 and OPTIONS: as adrf does
+                response = await sync_to_async(handler)(request, *args, **kwargs)  # type: ignore[arg-type]
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
