@@ -35,6 +35,7 @@ from collections import deque
 
 from django.conf import settings
 
+from common import metrics
 from common.asgitypes import ASGIApp, Receive, Scope, Send
 from common.logging import request_id_var
 
@@ -292,3 +293,24 @@ async def admitted(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
         await app(scope, receive, send)
     finally:
         admission.release()
+
+
+def _admission_sample() -> dict[str, float]:
+    stats = _admission.stats()
+    return {name: float(stats[name]) for name in ("accepted", "queued", "shed", "in_flight", "waiting")}
+
+
+def _loop_lag_sample() -> dict[str, float]:
+    stats = _admission.stats()
+    return {"last": stats["loop_lag_ms"] / 1000, "max": stats["loop_lag_max_ms"] / 1000}
+
+
+# /metrics (Step 3): the admission counters (summed over the workers) and the event-loop lag.
+metrics.register_sampler(
+    "coronacheck_admission",
+    "Issuance requests of this worker: accepted, queued and shed since start; in flight and waiting now.",
+    _admission_sample,
+)
+metrics.register_sampler(
+    "coronacheck_event_loop_lag_seconds", "Event-loop lag: the last sample and the largest.", _loop_lag_sample
+)

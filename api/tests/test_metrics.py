@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from common import metrics
+from devtools.testing.asgi_client import AsgiTestClient
 from devtools.testing.service import database_url, start_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,5 +142,25 @@ def test_the_grafana_dashboard_uses_only_metrics_the_service_exports():
         "coronacheck_rule_configuration_version",
         "coronacheck_db_pool_connections",
     }
-    # The two Step 2 gauges appear once their samplers are registered (common.metrics.register_sampler).
-    assert used - exported == {"coronacheck_admission", "coronacheck_event_loop_lag_seconds"}
+    # The admission counters and the event-loop lag come from samplers that api.admission registers.
+    exported |= {"coronacheck_admission", "coronacheck_event_loop_lag_seconds"}
+    assert used - exported == set()
+
+
+async def test_the_admission_counters_and_the_loop_lag_are_exported(settings):
+    from api import admission
+
+    settings.METRICS_TOKEN = "t0ken"
+    admission.admission_reset()
+    admission._admission.accepted = 7
+    admission._admission.shed = 2
+    client = AsgiTestClient()
+    try:
+        scrape = await client.get("/metrics", headers={"Authorization": "Bearer t0ken"})
+    finally:
+        await client.aclose()
+        admission.admission_reset()
+    assert scrape.status_code == 200
+    assert re.search(r'coronacheck_admission\{kind="accepted"\} 7\.0', scrape.content.decode())
+    assert re.search(r'coronacheck_admission\{kind="shed"\} 2\.0', scrape.content.decode())
+    assert 'coronacheck_event_loop_lag_seconds{kind="max"}' in scrape.content.decode()
