@@ -1,4 +1,4 @@
-"""The staff admin of rules, rule data, providers and print tokens (events/admin.py)."""
+"""The staff admin of rules, rule data, providers and print tokens (events/admin/)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import CommandError, call_command
 
 from devtools.testprovider import create_test_ca
-from events.admin import ProviderCertificateForm
+from events.admin.providers import ProviderCertificateForm
 from events.models import Provider, ProviderCertificate
 from events.tests.commands.test_providers import provider_file
 
