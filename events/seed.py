@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from events.rules.config import HpkEntry, RuleConfig
 
@@ -79,7 +80,7 @@ def rule_data_from_folder(folder: Path = BUNDLED_RESOURCE_FOLDER, hpk_file: str 
     )
 
 
-def rule_config_with_data(data: RuleData, **constants: object) -> RuleConfig:
+def rule_config_with_data(data: RuleData, **constants: Any) -> RuleConfig:
     """A `RuleConfig` with the given rule data and constants (production defaults otherwise)."""
     return RuleConfig(
         hpk_codes=MappingProxyType(dict(data.hpk_codes)),
@@ -88,7 +89,7 @@ def rule_config_with_data(data: RuleData, **constants: object) -> RuleConfig:
         test_types=frozenset(data.test_types),
         required_doses=MappingProxyType(dict(data.required_doses)),
         partial_disclosure=MappingProxyType(dict(data.partial_disclosure)),
-        **constants,  # type: ignore[arg-type]
+        **constants,
     )
 
 

@@ -7,6 +7,7 @@ here: no adding, changing or deleting. Each list shows a count per day of the cu
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django import forms
 from django.contrib import admin, messages
@@ -173,6 +174,10 @@ class UciAuditRecordAdmin(ReadOnlyAdmin):
 # --- Print-portal tokens (api.md §6) ----------------------------------------------------------------
 
 
+# The key of a token created in this request, from `save_model` to `response_add` (never stored).
+_new_keys: WeakKeyDictionary[HttpRequest, str] = WeakKeyDictionary()
+
+
 @admin.register(PrintToken)
 class PrintTokenAdmin(admin.ModelAdmin):
     """Tokens are created here with the key shown once, stored hashed, and revoked by action."""
@@ -203,7 +208,7 @@ class PrintTokenAdmin(admin.ModelAdmin):
         token, key = print_token_create(client_name=form.cleaned_data["client_name"])
         obj.pk = token.pk
         obj.refresh_from_db()
-        request._print_token_key = key  # type: ignore[attr-defined]
+        _new_keys[request] = key
 
     def response_add(self, request: HttpRequest, obj: PrintToken, post_url_continue: str | None = None) -> HttpResponse:
         """Show the new key once, on this page only: it is not stored and not put in a message."""
@@ -212,7 +217,7 @@ class PrintTokenAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "New print API token",
             "token": obj,
-            "key": request._print_token_key,  # type: ignore[attr-defined]
+            "key": _new_keys.pop(request),
         }
         response = TemplateResponse(request, "admin/signing/printtoken/created.html", context)
         response["Cache-Control"] = "no-store"

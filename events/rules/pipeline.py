@@ -72,11 +72,18 @@ def events_of_kind(events: Iterable[Event], kind: str) -> list[Event]:
     return [event for event in events if event.type == kind]
 
 
+def vaccination_of(event: Event) -> Vaccination:
+    """The payload of an event that the caller took from the vaccinations (the pipeline splits the
+    events by type first)."""
+    return cast(Vaccination, event.payload)
+
+
 def is_complete(vaccination: Vaccination) -> bool:
     """Both dose fields set and `doseNumber ≥ totalDoses` (rules-domestic.md §2)."""
-    return bool(vaccination.dose_number and vaccination.total_doses) and (
-        vaccination.dose_number >= vaccination.total_doses  # type: ignore[operator]
-    )
+    dose, total = vaccination.dose_number, vaccination.total_doses
+    if not dose or not total:
+        return False
+    return dose >= total
 
 
 # --- step 1: eligibility -------------------------------------------------------------------------
@@ -109,7 +116,7 @@ def remove_ineligible_events(events: list[Event], config: RuleConfig) -> list[Ev
 def enrich_from_hpk(events: list[Event], config: RuleConfig) -> list[Event]:
     """Step 2: a known HPK code overwrites `type`, `brand` and `manufacturer` with vp, mp, ma."""
     for event in events_of_kind(events, "vaccination"):
-        vaccination: Vaccination = event.payload  # type: ignore[assignment]
+        vaccination = vaccination_of(event)
         if not vaccination.hpk_code:
             continue
         entry = config.hpk_codes.get(vaccination.hpk_code)
@@ -160,7 +167,7 @@ def set_missing_doses(events: list[Event], config: RuleConfig) -> list[Event]:
 def apply_completion_statements(events: list[Event]) -> list[Event]:
     """Step 4: a medical or personal completion statement makes the vaccination 1 of 1."""
     for event in events_of_kind(events, "vaccination"):
-        vaccination: Vaccination = event.payload  # type: ignore[assignment]
+        vaccination = vaccination_of(event)
         if vaccination.completed_by_medical_statement or vaccination.completed_by_personal_statement:
             vaccination.dose_number = 1
             vaccination.total_doses = 1
@@ -266,7 +273,7 @@ def group_by_total_doses(vaccinations: list[Event]) -> dict[int, list[Event]]:
     """
     groups: dict[int, list[Event]] = {}
     for event in vaccinations:
-        total = event.payload.total_doses  # type: ignore[union-attr]
+        total = vaccination_of(event).total_doses
         if total is None or total not in groups:
             groups[total or 0] = [event]
         else:
@@ -280,18 +287,18 @@ def completed_across_brands(vaccinations: list[Event]) -> Event | None:
     for total, group in group_by_total_doses(vaccinations).items():
         if len(group) >= total:
             pick = group[-1]
-            pick.payload.dose_number = len(group)  # type: ignore[union-attr]
+            vaccination_of(pick).dose_number = len(group)
             picks.append(pick)
     if not picks:
         return None
-    return max(picks, key=lambda event: event.payload.date)  # type: ignore[union-attr]
+    return max(picks, key=lambda event: vaccination_of(event).date)
 
 
 def relevant_vaccination(vaccinations: list[Event]) -> list[Event]:
     """Reduce date-sorted vaccinations to the single relevant one (rules-domestic.md §2)."""
     if len(vaccinations) <= 1:
         return vaccinations
-    completed = [event for event in vaccinations if is_complete(event.payload)]  # type: ignore[arg-type]
+    completed = [event for event in vaccinations if is_complete(vaccination_of(event))]
     if completed:
         return [completed[-1]]
     across_brands = completed_across_brands(vaccinations)
@@ -303,7 +310,7 @@ def relevant_vaccination(vaccinations: list[Event]) -> list[Event]:
 def not_in_the_future(vaccinations: list[Event], now: datetime) -> list[Event]:
     """Drop vaccinations dated after today in Europe/Amsterdam (decision y)."""
     today = today_for_date(now)
-    return [event for event in vaccinations if event.payload.date <= today]  # type: ignore[union-attr]
+    return [event for event in vaccinations if vaccination_of(event).date <= today]
 
 
 def recent_negative_tests(tests: list[Event], config: RuleConfig, now: datetime) -> list[Event]:
@@ -345,8 +352,8 @@ def evaluate_cross_type_events(events: list[Event]) -> list[Event]:
     if not vaccinations or not events_of_kind(events, "positivetest"):
         return events
     latest = vaccinations[-1]
-    latest.payload.dose_number = 1  # type: ignore[union-attr]
-    latest.payload.total_doses = 1  # type: ignore[union-attr]
+    vaccination_of(latest).dose_number = 1
+    vaccination_of(latest).total_doses = 1
     return [event for event in events if event.type != "vaccination" or event is latest]
 
 
