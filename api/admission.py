@@ -30,23 +30,20 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from collections import deque
 
 from django.conf import settings
 
-from common import metrics
+from common import errors, metrics
 from common.asgitypes import ASGIApp, Receive, Scope, Send
-from common.logging import request_id_var
+from common.logging import request_id_accepted, request_id_var
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("coronacheck.access")
 
 
 ADMISSION_PATHS = frozenset({"/app/access_tokens/", "/app/prepare_issue/", "/app/credentials/", "/app/print/"})
-OVERLOADED_BODY = json.dumps(
-    {"detail": "The service is overloaded; try again later.", "code": "overloaded"}, separators=(", ", ": ")
-).encode()
+OVERLOADED_BODY = json.dumps(errors.overloaded().body(), separators=(", ", ": ")).encode()
 # How often the lag monitor wakes up (seconds): the lag is how late it wakes.
 LAG_SAMPLE_SECONDS = 0.05
 # While the loop lags, admission lets the number in flight shrink down to this, not below.
@@ -203,11 +200,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _request_id(scope: Scope) -> str:
-    """As `api.middleware.ApiMiddleware` does."""
-    request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-    if len(request_id) > 64 or not request_id.isascii():
-        request_id = uuid.uuid4().hex
-    return request_id
+    return request_id_accepted(_header(scope, b"x-request-id"))
 
 
 def _is_secure(scope: Scope) -> bool:

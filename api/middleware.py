@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -15,7 +14,7 @@ from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 
 from common import metrics
-from common.logging import request_id_var
+from common.logging import request_id_accepted, request_id_var
 
 logger = logging.getLogger("coronacheck.access")
 
@@ -65,9 +64,7 @@ class ApiMiddleware(AsyncMiddleware):
     """Request id, access log, the 307 for a missing slash and the body size limit."""
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        if len(request_id) > 64 or not request_id.isascii():
-            request_id = uuid.uuid4().hex
+        request_id = request_id_accepted(request.headers.get("X-Request-Id"))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:

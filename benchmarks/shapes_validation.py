@@ -26,77 +26,11 @@ sys.path.insert(0, str(BASE_DIR))
 
 from api.requests import credentials_request_parse, json_body_parse
 from events.decoding.payloads import upgrade, validate_provider_result
+from events.tests.decoding.test_payloads import v2_document, v3_document
 
-V3_DOCUMENT: dict[str, Any] = {
-    "protocolVersion": "3.0",
-    "providerIdentifier": "ZZZ",
-    "status": "complete",
-    "holder": {"firstName": "Top", "infix": "", "lastName": "Pertje", "birthDate": "1950-01-01"},
-    "events": [
-        {
-            "type": "vaccination",
-            "unique": "v1",
-            "isSpecimen": False,
-            "vaccination": {
-                "date": "2021-06-01",
-                "hpkCode": "2924528",
-                "type": "1119349007",
-                "manufacturer": "ORG-100030215",
-                "brand": "EU/1/20/1507",
-                "completedByMedicalStatement": False,
-                "completedByPersonalStatement": False,
-                "country": "NLD",
-                "doseNumber": 1,
-                "totalDoses": 2,
-            },
-        },
-        {
-            "type": "negativetest",
-            "unique": "n1",
-            "negativetest": {
-                "sampleDate": "2021-05-27T19:23:00+02:00",
-                "resultDate": "2021-05-27T19:38:00+00:00",
-                "negativeResult": True,
-                "facility": "Facility1",
-                "type": "LP6464-4",
-                "name": "Test1",
-                "manufacturer": "1232",
-                "country": "BEL",
-            },
-        },
-        {
-            "type": "positivetest",
-            "unique": "p1",
-            "positivetest": {
-                "sampleDate": "2021-05-01T10:00:00Z",
-                "positiveResult": True,
-                "facility": "GGD",
-                "type": "LP6464-4",
-                "name": "PCR",
-                "manufacturer": "1232",
-            },
-        },
-        {
-            "type": "recovery",
-            "unique": "r1",
-            "recovery": {"sampleDate": "2021-05-01", "validFrom": "2021-05-12", "validUntil": "2021-11-01"},
-        },
-    ],
-}
-
-V2_DOCUMENT: dict[str, Any] = {
-    "protocolVersion": "2.0",
-    "providerIdentifier": "ZZZ",
-    "status": "complete",
-    "result": {
-        "unique": "19ba0f739ee8b6d98950f1a30e58bcd1996d7b3e",
-        "sampleDate": "2021-06-01T05:40:00Z",
-        "testType": "antigen",
-        "negativeResult": True,
-        "isSpecimen": True,
-        "holder": {"firstNameInitial": "T", "lastNameInitial": "P", "birthDay": "1", "birthMonth": "1"},
-    },
-}
+# The sample documents of the payload tests (events/tests/decoding/test_payloads.py).
+V3_DOCUMENT = v3_document()
+V2_DOCUMENT = v2_document()
 
 DOCUMENTS = [V3_DOCUMENT, V2_DOCUMENT]
 

@@ -92,6 +92,11 @@ def downstream_bad_response() -> ServiceError:
     return ServiceError(502, "downstream_bad_response", "A downstream service gave an invalid answer.")
 
 
+def overloaded() -> ServiceError:
+    """The worker sheds issuance work it cannot take on now (api.admission)."""
+    return ServiceError(503, "overloaded", "The service is overloaded; try again later.")
+
+
 def storage_unavailable() -> ServiceError:
     return ServiceError(503, "storage_unavailable", "The storage is unavailable.")
 

@@ -9,8 +9,16 @@ import contextvars
 import json
 import logging
 import time
+import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def request_id_accepted(header: str | None) -> str:
+    """The request id of a request: the client's `X-Request-Id` when it is short ASCII, else a new one."""
+    if header and len(header) <= 64 and header.isascii():
+        return header
+    return uuid.uuid4().hex
 
 
 class RequestIdFilter(logging.Filter):
