@@ -194,7 +194,11 @@ def test_the_policy_is_enforced_and_the_login_locks_out_in_the_browser(browser, 
         browser.get(site + "/admin/login/")
         wait_for(browser, "#id_username").send_keys("editor")
         browser.find_element(By.ID, "id_password").send_keys(f"not-the-password-{attempt}")
-        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
+        submit.click()
+        # The answer to this attempt has replaced the page (its form is gone), so it was counted
+        # before the next attempt starts: waiting for readyState alone could see the old page.
+        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(submit))
         WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
     browser.get(site + "/admin/login/")
     wait_for(browser, "#id_username").send_keys("editor")
