@@ -28,7 +28,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("CMS verification (cms.py, asn1crypto, cryptography)", ("events/decoding/cms.py", "asn1crypto/", "cryptography/")),
     ("intake: decode, validate, normalise", ("events/intake.py", "events/decoding/", "events/validation.py")),
     ("rules (domestic, EU, DCC schema)", ("events/rules/", "events/dccschema.py", "fastjsonschema")),
-    ("outbound: aiohttp", ("aiohttp/", "httpx_aiohttp/", "yarl/", "multidict/")),
+    ("outbound: connections (common/transport.py; aiohttp before)", ("common/transport.py", "aiohttp/", "yarl/", "multidict/")),
     ("outbound: httpx layer + common/http.py", ("httpx/", "common/http.py", "signing/clients.py")),
     (
         "database (run_db, thread hop, psycopg, ORM)",

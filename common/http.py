@@ -3,12 +3,11 @@
 
 One long-lived `httpx.AsyncClient` per downstream system *per event loop* (tests run a loop per
 test); `clients_close()` is called by the ASGI lifespan at shutdown. The clients keep the httpx
-API on an aiohttp transport (`httpx-aiohttp`): httpx's own transport costs milliseconds of CPU
-per call under concurrency (issue "Performance", benchmarks/PROFILE.md). That transport maps
-aiohttp's exceptions coarsely (a server disconnect or a refused connection becomes
-`ConnectTimeout`), so `failure_kind` classifies failures by the aiohttp exception itself. Every failure becomes one
-of the three `ServiceError`s of api.md §9; nothing of the downstream response is echoed or
-logged beyond its status.
+API on this project's keep-alive transport (`common.transport`): httpx's own transport cost
+milliseconds of CPU per call under concurrency, and aiohttp behind `httpx-aiohttp` a quarter of
+a millisecond (issue "Performance", benchmarks/PROFILE.md). Every failure becomes one of the
+three `ServiceError`s of api.md §9; nothing of the downstream response is echoed or logged
+beyond its status.
 """
 
 from __future__ import annotations
@@ -16,20 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import socket
 import ssl
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import aiohttp
 import httpx
 from django.conf import settings
-from httpx_aiohttp import AiohttpTransport
-from multidict import CIMultiDict
 
 from common import errors, metrics
 from common.jsonutil import dumps_bytes
+from common.transport import PooledTransport
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,8 @@ class DownstreamRecord:
 downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars.ContextVar("downstream_record", default=None)
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
-_transports: weakref.WeakKeyDictionary[httpx.AsyncClient, httpx.AsyncBaseTransport] = weakref.WeakKeyDictionary()
+_transports: weakref.WeakKeyDictionary[httpx.AsyncClient, PooledTransport] = weakref.WeakKeyDictionary()
+_urls: dict[str, httpx.URL] = {}  # parsed once: the downstream URLs are a handful of settings
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
 
 
@@ -68,48 +67,23 @@ def ssl_context_for(system: str) -> ssl.SSLContext:
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
     read = settings.HTTP_READ_TIMEOUT if read is None else read
-    # aiohttp's "connect" timeout (which the transport sets from `pool`) covers both the wait for
-    # a pooled connection and opening a new one; `connect` alone bounds the TCP/TLS handshake.
-    return httpx.Timeout(
-        connect=settings.HTTP_CONNECT_TIMEOUT,
-        read=read,
-        write=read,
-        pool=settings.HTTP_POOL_TIMEOUT + settings.HTTP_CONNECT_TIMEOUT,
-    )
-
-
-class _Transport(AiohttpTransport):
-    """Sends the header names as httpx built them (its `Headers.items()` would lowercase them)."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        headers = request.headers
-        # The transport only iterates the headers; a CIMultiDict keeps the names as httpx built them.
-        request.headers = CIMultiDict(  # type: ignore[assignment]
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw
-        )
-        try:
-            return await super().handle_async_request(request)
-        finally:
-            request.headers = headers
+    return httpx.Timeout(connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read, pool=settings.HTTP_POOL_TIMEOUT)
 
 
 def _new_client(system: str) -> httpx.AsyncClient:
-
-    def session() -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop. httpx sets every header itself; aiohttp
-        # would add `Content-Type: application/octet-stream` to a POST without a body.
-        connector = aiohttp.TCPConnector(limit=settings.HTTP_MAX_CONNECTIONS, keepalive_timeout=30, ssl=ssl_context_for(system))
-        return aiohttp.ClientSession(connector=connector, skip_auto_headers=("Content-Type",))
-
-    transport = _Transport(verify=ssl_context_for(system), trust_env=False, client=session)
-    client = httpx.AsyncClient(
-        transport=transport,
-        timeout=_timeout(),
-        trust_env=False,
-        follow_redirects=False,
-    )
+    transport = PooledTransport(ssl_context=ssl_context_for(system), max_connections=settings.HTTP_MAX_CONNECTIONS)
+    client = httpx.AsyncClient(transport=transport, timeout=_timeout(), trust_env=False, follow_redirects=False)
     _transports[client] = transport
     return client
+
+
+def _url(url: str) -> httpx.URL:
+    parsed = _urls.get(url)
+    if parsed is None:
+        if len(_urls) > 1000:
+            _urls.clear()
+        parsed = _urls[url] = httpx.URL(url)
+    return parsed
 
 
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
@@ -118,12 +92,12 @@ async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Resp
     client has no auth and follows no redirects) — a third of the httpx layer's CPU per call
     (benchmarks/PROFILE.md). The request and the response are the same httpx objects."""
     response = await _transports[client].handle_async_request(request)
-    response.request = request
     try:
         await response.aread()
     finally:
         await response.aclose()
-    client.cookies.extract_cookies(response)
+    if "set-cookie" in response.headers:
+        client.cookies.extract_cookies(response)
     return response
 
 
@@ -148,47 +122,41 @@ NOTHING_SENT, TIMEOUT, UNAVAILABLE = "nothing sent", "timeout", "unavailable"
 
 
 def failure_kind(exc: Exception) -> str:
-    """Classify a transport failure by the aiohttp exception behind it (or httpx's own):
+    """Classify a transport failure (`common.transport` raises httpx's exceptions):
 
     - nothing sent: no connection could be made (refused, DNS, TLS handshake, connect or pool
       timeout), so a retry is safe; it maps to 503, or 504 when it was a timeout;
     - timeout: the request may have been sent (read timeout): 504, no retry;
     - unavailable: the server disconnected or sent a broken response: 503, no retry.
     """
-    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
-    if isinstance(cause, aiohttp.ConnectionTimeoutError):
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return NOTHING_SENT
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return NOTHING_SENT
-    if isinstance(cause, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout)):
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
         return TIMEOUT
-    if cause is exc and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return NOTHING_SENT
     return UNAVAILABLE
 
 
 def transport_failure_reason(exc: BaseException) -> str:
     """A short operator-facing reason for a transport failure: refused, name not resolved, TLS
-    failed, connect timed out, no answer in time, or disconnected. (httpx's aiohttp transport
-    reports most of these as `ConnectTimeout`; the aiohttp exception behind it tells them apart.)"""
-    cause = exc.__cause__ if isinstance(exc.__cause__, BaseException) else exc
-    if isinstance(cause, aiohttp.ConnectionTimeoutError) or (cause is exc and isinstance(exc, httpx.ConnectTimeout)):
+    failed, connect timed out, no free connection, no answer in time, or disconnected."""
+    cause = exc.__cause__
+    if isinstance(exc, httpx.ConnectTimeout):
         return "connect timed out"
-    if isinstance(cause, aiohttp.ClientConnectorDNSError):
-        return "host name not resolved"
-    if isinstance(cause, aiohttp.ClientSSLError):
-        return "TLS handshake failed"
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        if isinstance(cause.os_error, ConnectionRefusedError):
-            return "connection refused"
-        return f"cannot connect ({cause.os_error.strerror or type(cause.os_error).__name__})"
-    if isinstance(cause, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(cause, (asyncio.TimeoutError, httpx.TimeoutException)):
-        return "timed out waiting for the answer"
-    if isinstance(cause, httpx.PoolTimeout):
+    if isinstance(exc, httpx.PoolTimeout):
         return "no free connection in the pool"
-    return f"connection failed ({type(cause).__name__})"
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        return "timed out waiting for the answer"
+    if isinstance(exc, httpx.ConnectError) and isinstance(cause, OSError):
+        if isinstance(cause, socket.gaierror):
+            return "host name not resolved"
+        if isinstance(cause, (ssl.SSLError, ssl.CertificateError)):
+            return "TLS handshake failed"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        return f"cannot connect ({cause.strerror or type(cause).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "disconnected, or the answer was not HTTP"
+    return f"connection failed ({type(exc).__name__})"
 
 
 def _is_nothing_sent(exc: Exception) -> bool:
@@ -197,8 +165,7 @@ def _is_nothing_sent(exc: Exception) -> bool:
 
 
 def map_transport_error(exc: Exception) -> errors.ServiceError:
-    cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
-    if isinstance(cause, (asyncio.TimeoutError, httpx.TimeoutException)):
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
         return errors.downstream_timeout()
     return errors.downstream_unavailable()
 
@@ -253,15 +220,13 @@ async def downstream_post(
     started = time.perf_counter()
     for attempt in range(attempts):
         try:
-            request = client.build_request("POST", url, content=body, headers=request_headers, timeout=timeout)
+            request = client.build_request("POST", _url(url), content=body, headers=request_headers, timeout=timeout)
             if auth:
                 response = await client.send(request, auth=httpx.BasicAuth(*auth))
             else:
                 response = await _send(client, request)
             break
-        except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as exc:
-            # aiohttp errors the transport does not translate (e.g. an answer that is not HTTP)
-            # arrive as they are; they are protocol errors of the downstream like the others.
+        except (TimeoutError, httpx.HTTPError) as exc:
             if attempt + 1 < attempts and _is_nothing_sent(exc):
                 continue
             elapsed = _record_timing(system, started)

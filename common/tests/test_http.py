@@ -1,46 +1,57 @@
-"""The failure classification of `common.http` on the aiohttp transport (signers.md §1): only a
-failure where nothing was sent may be retried; timeouts are 504, everything else 503."""
+"""The failure classification of `common.http` (signers.md §1): only a failure where nothing
+was sent may be retried; timeouts are 504, everything else 503. (How `common.transport` raises
+each of these on real connections: common/tests/test_transport.py.)"""
 
 from __future__ import annotations
 
-import aiohttp
+import socket
+import ssl
+
 import httpx
 import pytest
 
 from common.errors import ServiceError
-from common.http import NOTHING_SENT, TIMEOUT, UNAVAILABLE, clients_close, downstream_post, failure_kind, map_transport_error
+from common.http import (
+    NOTHING_SENT,
+    TIMEOUT,
+    UNAVAILABLE,
+    clients_close,
+    downstream_post,
+    failure_kind,
+    map_transport_error,
+    transport_failure_reason,
+)
 from devtools.testing.asgi_client import AsgiTestClient
 
 
-def mapped(cause: Exception, as_: type[httpx.HTTPError]) -> httpx.HTTPError:
-    """What `httpx_aiohttp` raises: its own (coarse) httpx class, caused by the aiohttp one."""
-    try:
-        raise as_("failed") from cause
-    except httpx.HTTPError as exc:
-        return exc
-
-
-REFUSED = aiohttp.ClientConnectorError(None, ConnectionRefusedError(111, "refused"))  # type: ignore[arg-type]
+def caused(error: httpx.HTTPError, cause: Exception) -> httpx.HTTPError:
+    error.__cause__ = cause
+    return error
 
 
 @pytest.mark.parametrize(
-    ("exc", "kind", "status"),
+    ("exc", "kind", "status", "reason"),
     [
-        (mapped(REFUSED, httpx.ConnectTimeout), NOTHING_SENT, 503),
-        (mapped(aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout), NOTHING_SENT, 504),
-        (mapped(aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout), TIMEOUT, 504),
-        (mapped(aiohttp.ServerTimeoutError("read"), httpx.ConnectTimeout), TIMEOUT, 504),
-        (mapped(aiohttp.ServerDisconnectedError(), httpx.ConnectTimeout), UNAVAILABLE, 503),
-        (mapped(aiohttp.ClientOSError(104, "reset"), httpx.ConnectTimeout), UNAVAILABLE, 503),
-        (mapped(aiohttp.ClientPayloadError("truncated"), httpx.ReadError), UNAVAILABLE, 503),
-        (httpx.ConnectError("refused"), NOTHING_SENT, 503),
-        (httpx.ReadTimeout("slow"), TIMEOUT, 504),
-        (httpx.RemoteProtocolError("bad"), UNAVAILABLE, 503),
+        (caused(httpx.ConnectError("x"), ConnectionRefusedError(111, "refused")), NOTHING_SENT, 503, "connection refused"),
+        (caused(httpx.ConnectError("x"), socket.gaierror(-2, "unknown")), NOTHING_SENT, 503, "host name not resolved"),
+        (caused(httpx.ConnectError("x"), ssl.SSLCertVerificationError("bad")), NOTHING_SENT, 503, "TLS handshake failed"),
+        (
+            caused(httpx.ConnectError("x"), OSError(113, "No route to host")),
+            NOTHING_SENT,
+            503,
+            "cannot connect (No route to host)",
+        ),
+        (httpx.ConnectTimeout("connect"), NOTHING_SENT, 504, "connect timed out"),
+        (httpx.PoolTimeout("pool"), NOTHING_SENT, 504, "no free connection in the pool"),
+        (httpx.ReadTimeout("slow"), TIMEOUT, 504, "timed out waiting for the answer"),
+        (TimeoutError(), TIMEOUT, 504, "timed out waiting for the answer"),
+        (httpx.RemoteProtocolError("bad"), UNAVAILABLE, 503, "disconnected, or the answer was not HTTP"),
     ],
 )
-def test_failures_are_classified_by_the_aiohttp_cause(exc, kind, status):
+def test_failures_are_classified(exc, kind, status, reason):
     assert failure_kind(exc) == kind
     assert map_transport_error(exc).status == status
+    assert transport_failure_reason(exc) == reason
 
 
 @pytest.fixture
