@@ -14,13 +14,20 @@ must be read again against the new source before its digest is updated.
   `INLINE_MIDDLEWARE` called inline (`InlineHooks`), and the request signals, `response.close()`
   and DRF's rendering run in the event loop.
 - `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops.
-- `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread.
+- `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread, and
+  `dispatch` without adrf's per-request `view_is_async` check (every API view is async; checked
+  once per class).
+- `CachedContentNegotiation`: DRF's content negotiation, its answer remembered per `Accept`
+  header and format (a bounded cache of a pure function).
+- The request signals are sent only when a receiver other than Django's per-thread database and
+  cache resets is connected (`ApiHandler`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -28,9 +35,13 @@ from adrf.views import APIView as AdrfAPIView
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core import signals
-from django.core.exceptions import RequestAborted
+from django.core.cache import close_caches
+from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import reset_urlconf
 from django.core.handlers.exception import convert_exception_to_response
+from django.db import close_old_connections, reset_queries
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
@@ -40,7 +51,7 @@ from django.utils.module_loading import import_string
 from common.asgitypes import Receive, Scope, Send
 
 # The framework code each override copies or changes, with the SHA-256 of its source
-# (`inspect.getsource`) at the pinned versions (Django 5.2.19, adrf 0.1.14).
+# (`inspect.getsource`) at the pinned versions (Django 5.2.19, adrf 0.1.14, DRF as pinned).
 GUARDED_SOURCES = {
     "django.core.handlers.asgi.ASGIHandler.handle": "98faeb5bef800331e6a8002fbc96b30e4122a23438ae45a047190a531ea11323",
     "django.core.handlers.base.BaseHandler._get_response_async": (
@@ -49,6 +60,11 @@ GUARDED_SOURCES = {
     "django.core.handlers.base.BaseHandler.load_middleware": "a1fb7ee5f8586195da2174d1bbc2bbfc7ca19b9d26ea66412cb434f45bf6d467",
     "django.utils.deprecation.MiddlewareMixin.__acall__": "adf8cbcaf9f11e45c4ac1953556ac422f2a6fe4193df5edbed186b2b66bea729",
     "adrf.views.APIView.async_dispatch": "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718",
+    "adrf.views.APIView.dispatch": "9c4624488df6fc08cbd300ad8a2726a376eb032bb62716d065a8a27b76e4d241",
+    "django.http.response.HttpResponseBase.close": "84589f5b23acbb23aa9010f3506ef411b72b1053f2fc2764590e2b3bf3470438",
+    "rest_framework.negotiation.DefaultContentNegotiation.select_renderer": (
+        "72af66a971aff0d3dd3a9c0a6065f3ed35e6679f4d386bb222b76778bfddb708"
+    ),
 }
 
 
@@ -101,6 +117,37 @@ class InlineHooks:
         return response
 
 
+# Receivers of the request signals that reset per-thread database connections, query logs,
+# caches and the URLconf: the API's event-loop thread opens no connection or cache (database
+# work goes through `common.db.run_db`, which closes its connection itself) and each request sets
+# its URLconf afresh, in its own task's context, so for the API they do nothing.
+THREAD_STATE_RECEIVERS = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
+
+
+def _has_own_receivers(signal: Signal) -> bool:
+    """Whether `signal` has a receiver that is not one of `THREAD_STATE_RECEIVERS`."""
+    for _key, reference, _is_async in signal.receivers:
+        receiver = reference() if isinstance(reference, weakref.ReferenceType) else reference
+        if receiver is not None and receiver not in THREAD_STATE_RECEIVERS:
+            return True
+    return False
+
+
+def _response_close(response: HttpResponseBase) -> None:
+    """`HttpResponseBase.close()`; it sends `request_finished` only when that has own receivers."""
+    if _has_own_receivers(signals.request_finished):
+        response.close()
+        return
+    closers: list[Callable[[], object]] = vars(response)["_resource_closers"]  # not in the stubs
+    for closer in closers:
+        try:
+            closer()
+        except Exception:
+            pass
+    closers.clear()
+    response.closed = True
+
+
 class ApiHandler(ASGIHandler):
     """Django's ASGI handler for the API paths, without the thread hops that cost most of a
     request's CPU. Same URL resolution, views, async middleware and signals; the differences:
@@ -149,7 +196,8 @@ class ApiHandler(ASGIHandler):
         except RequestAborted:
             return
         set_script_prefix(get_script_prefix(scope))
-        signals.request_started.send(sender=self.__class__, scope=scope)
+        if _has_own_receivers(signals.request_started):
+            signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
         if request is None:
             body_file.close()
@@ -187,10 +235,11 @@ class ApiHandler(ASGIHandler):
         try:
             response = tasks[1].result()
         except asyncio.CancelledError:
-            signals.request_finished.send(sender=self.__class__)
+            if _has_own_receivers(signals.request_finished):
+                signals.request_finished.send(sender=self.__class__)
         else:
             if response is not None:
-                response.close()
+                _response_close(response)
         body_file.close()
 
 
@@ -200,6 +249,14 @@ class ApiHandler(ASGIHandler):
 # behaviour back. (A comment, not a docstring: drf-spectacular would publish a docstring as the
 # description of every operation.)
 class APIView(AdrfAPIView):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.view_is_async:  # adrf asks this on every request; the API asks once
+            raise ImproperlyConfigured(f"{cls.__qualname__}: API views must be async")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return self.async_dispatch(request, *args, **kwargs)
+
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.authentication_classes or self.permission_classes or self.throttle_classes:
             return await super().async_dispatch(request, *args, **kwargs)

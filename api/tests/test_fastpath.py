@@ -9,9 +9,11 @@ import hashlib
 import inspect
 
 import pytest
+from django.core import signals
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from api.fastpath import GUARDED_SOURCES, ApiHandler
+from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
 from devtools.testing.guards import framework_object, source_digest
 
@@ -97,3 +99,37 @@ def test_the_guard_sees_a_change():
     source = inspect.getsource(framework_object("django.core.handlers.asgi.ASGIHandler.handle"))
     changed = source.replace("await", "await ", 1)
     assert hashlib.sha256(changed.encode()).hexdigest() != GUARDED_SOURCES["django.core.handlers.asgi.ASGIHandler.handle"]
+
+
+def test_api_views_must_be_async():
+    with pytest.raises(ImproperlyConfigured, match="must be async"):
+
+        class SyncView(APIView):
+            def post(self, request):  # pragma: no cover - never called
+                return None
+
+
+def test_only_the_thread_state_resets_listen_to_the_request_signals_by_default():
+    assert not _has_own_receivers(signals.request_started)
+    assert not _has_own_receivers(signals.request_finished)
+
+
+async def test_own_receivers_of_the_request_signals_are_still_called():
+    heard: list[str] = []
+
+    def started(**kwargs):
+        heard.append("started")
+
+    def finished(**kwargs):
+        heard.append("finished")
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        assert _has_own_receivers(signals.request_started) and _has_own_receivers(signals.request_finished)
+        status, _, _ = await call(asgi.application, "POST", "/app/credentials/", b"{", ((b"content-type", b"application/json"),))
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert status == 422
+    assert heard == ["started", "finished"]
