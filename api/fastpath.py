@@ -29,10 +29,10 @@ import asyncio
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from adrf.views import APIView as AdrfAPIView
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
@@ -244,7 +244,8 @@ class ApiHandler(ASGIHandler):
 
 
 # adrf's `APIView`, but `initial()` (content negotiation, versioning, and the authentication,
-# permission and throttle checks) runs inline rather than through `sync_to_async`. The API
+# permission and throttle checks) and DRF's sync 405 and OPTIONS handlers run inline rather than
+# through `sync_to_async`, so no API request hops to a thread of its own. The API
 # configures none of those classes, so `initial()` does no I/O; a view that adds any gets adrf's
 # behaviour back. (A comment, not a docstring: drf-spectacular would publish a docstring as the
 # description of every operation.)
@@ -274,8 +275,8 @@ class APIView(AdrfAPIView):
                 handler = self.http_method_not_allowed
             if inspect.iscoroutinefunction(handler):
                 response = await handler(request, *args, **kwargs)
-            else:  # 405 and OPTIONS: as adrf does
-                response = await sync_to_async(handler)(request, *args, **kwargs)  # type: ignore[arg-type]
+            else:  # 405 and OPTIONS: DRF's own sync handlers, pure (adrf would hop to a thread)
+                response = cast(Callable[..., Any], handler)(request, *args, **kwargs)
         except Exception as exc:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)

@@ -28,7 +28,9 @@ class CachedContentNegotiation(DefaultContentNegotiation):
         accept = request.headers.get("accept", "*/*")
         if len(accept) > 200:
             return super().select_renderer(request, renderers, format_suffix)
-        key = (accept, format_suffix, request.query_params.get(self.settings.URL_FORMAT_OVERRIDE), *map(type, renderers))
+        # `query_params` parses the query string on first use; the API's requests have none.
+        query = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) if request.META.get("QUERY_STRING") else None
+        key = (accept, format_suffix, query, *map(type, renderers))
         known = self.cache.get(key)
         if known is None:
             renderer, media_type = super().select_renderer(request, renderers, format_suffix)

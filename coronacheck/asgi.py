@@ -18,7 +18,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()  # sets Django up; the full handler
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async  # noqa: E402
+from asgiref.sync import sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 
@@ -67,8 +67,9 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 async def _api(scope: Scope, receive: Receive, send: Send) -> None:
-    async with ThreadSensitiveContext():
-        await api_application.handle(scope, receive, send)
+    # No `ThreadSensitiveContext` (Django's handler opens one per request, and with it a thread on
+    # first use): no API request hops to a thread-sensitive `sync_to_async` (api.fastpath).
+    await api_application.handle(scope, receive, send)
 
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:

@@ -61,7 +61,13 @@ def test_api_paths_take_the_lean_handler():
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
-    [("GET", "/health", b""), ("POST", "/app/print/", b'{"events": []}'), ("POST", "/app/credentials/", b"{")],
+    [
+        ("GET", "/health", b""),
+        ("POST", "/app/print/", b'{"events": []}'),
+        ("POST", "/app/credentials/", b"{"),
+        ("GET", "/app/print/", b""),  # 405
+        ("OPTIONS", "/app/credentials/", b""),
+    ],
 )
 async def test_the_lean_handler_answers_as_the_full_handler(method, path, body):
     headers = ((b"content-type", b"application/json"),)

@@ -1,0 +1,159 @@
+"""CPU per request of the ASGI application alone, in process (issue "Performance").
+
+    PG_PORT=54342 .venv/bin/python benchmarks/inprocess.py [--scenario print] [--requests 3000]
+        [--concurrency 50] [--repeat 3] [--profile 40]
+
+The same stack as `run_matrix.py` (PostgreSQL database `bench`, the canned signers as a separate
+process, the same pre-signed bodies), but the requests are ASGI calls made in this process to
+`coronacheck.asgi.application`, `--concurrency` at a time: no ASGI server, no sockets on the
+inbound side, no load generator competing for the cores. Prints the process CPU time
+(`time.process_time`, all threads, the database threads included) per request (or per
+prepare_issue + credentials flow) of each run: a steadier figure than the server's CPU under
+a load generator, for comparing two versions of the code. The ASGI server's own share (uvicorn,
+~0.2-0.3 ms per request) is not in it. `--profile N` adds the N largest cumulative entries of a
+cProfile run (CPU time of the event-loop thread only; wall time would count GIL waits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "benchmarks"))
+
+from run_matrix import PYTHON, database_recreate, database_url, service_environment, signers_start  # noqa: E402
+
+from devtools.testing.processes import free_port  # noqa: E402
+
+
+def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def call(app, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+    status = 0
+    chunks: list[bytes] = []
+    finished = asyncio.Event()
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop()
+        await finished.wait()  # connected until the answer is sent
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        else:
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                finished.set()
+
+    await app(scope(method, path, headers), receive, send)
+    return status, b"".join(chunks)
+
+
+async def run(app, scenario: str, fixtures: dict, requests: int, concurrency: int) -> tuple[float, int, dict[int, int]]:
+    json_headers = [(b"content-type", b"application/json")]
+    print_headers = [*json_headers, (b"authorization", f"Token {fixtures['print_token']}".encode())]
+    print_body = json.dumps({"events": fixtures["print_events"]}).encode()
+    remaining = requests
+    statuses: dict[int, int] = {}
+
+    async def one() -> None:
+        if scenario == "print":
+            status, _ = await call(app, "POST", "/app/print/", print_body, print_headers)
+        else:
+            status, answer = await call(app, "POST", "/app/prepare_issue/", b"", [])
+            if status == 200:
+                body = {"events": fixtures["credentials_events"], "stoken": json.loads(answer)["stoken"]}
+                body["issueCommitmentMessage"] = fixtures["icm"]
+                status, _ = await call(app, "POST", "/app/credentials/", json.dumps(body).encode(), json_headers)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    async def user() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await one()
+
+    started = time.process_time()
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    return (time.process_time() - started) * 1e6 / requests, requests, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=("print", "credentials"), default="print")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    arguments = parser.parse_args()
+
+    db_url = database_url("bench")
+    database_recreate(db_url)
+    eu_port, domestic_port = free_port(), free_port()
+    env = service_environment(db_url, eu_port, domestic_port)
+    fixtures_path = Path(tempfile.mkdtemp()) / "fixtures.json"
+    subprocess.run([PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures_path)], check=True, cwd=BASE_DIR, env=env)
+    fixtures = json.loads(fixtures_path.read_text())
+    signers = signers_start("canned", 0, eu_port, domestic_port, env)
+    os.environ.update(env)
+    try:
+        from coronacheck.asgi import application  # noqa: PLC0415  (after the environment is set)
+
+        async def measure() -> None:
+            import uvloop  # noqa: PLC0415
+
+            await run(application, arguments.scenario, fixtures, 300, arguments.concurrency)  # warm-up
+            figures = []
+            for _ in range(arguments.repeat):
+                cpu_us, n, statuses = await run(application, arguments.scenario, fixtures, arguments.requests, arguments.concurrency)
+                figures.append(cpu_us)
+                print(f"{arguments.scenario} c={arguments.concurrency}: {cpu_us:7.1f} µs CPU per request ({n}, {statuses})")
+            print(f"median {statistics.median(figures):.1f} µs  (uvloop {uvloop.__version__})")
+            if arguments.profile:
+                profiler = cProfile.Profile(time.thread_time)  # CPU of the event-loop thread, not wall time
+                profiler.enable()
+                await run(application, arguments.scenario, fixtures, arguments.requests // 2, arguments.concurrency)
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.profile)
+
+        import uvloop  # noqa: PLC0415
+
+        uvloop.run(measure())
+    finally:
+        signers.terminate()
+        signers.wait()
+
+
+if __name__ == "__main__":
+    main()
