@@ -4,6 +4,13 @@ Each call runs its whole unit of database work in a worker thread and returns th
 (to the psycopg pool) before it comes back, so no connection is held while a request waits for
 a signer (issue "Performance"). An unreachable database becomes 503 `storage_unavailable`.
 
+On PostgreSQL the hot path's one write per request (the submission record with its UCIs) does
+not hop to a thread: `run_statement` sends it on a psycopg async connection from a pool of the
+running event loop (`async_pool`), with the connection settings of Django's own (cursor class,
+adapters, time zone, role), so the server receives the same statement as through the ORM
+(issue 12, benchmarks/PROFILE.md "The submission write without a thread hop"). The pools are closed by the ASGI lifespan
+at shutdown (`async_pools_close`).
+
 Every unit also records whether the database was reachable (`database_observation()`), so that
 `/health`, which answers from checks refreshed in the background, shows an outage (or the
 recovery) that real traffic has seen at once.
@@ -16,11 +23,14 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import psycopg
-from django.db import InterfaceError, OperationalError, connection, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, models
+from psycopg_pool import AsyncConnectionPool
 
 from common import errors
 
@@ -43,6 +53,12 @@ def _observe(started: float, reachable: bool) -> None:
         _observation = (started, reachable)
 
 
+def _unavailable(started: float, exc: BaseException) -> errors.ServiceError:
+    _observe(started, False)
+    logger.error("database unavailable", extra={"exception": type(exc).__name__})
+    return errors.storage_unavailable()
+
+
 def in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     started = time.monotonic()
     try:
@@ -50,9 +66,7 @@ def in_db_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         _observe(started, True)
         return result
     except (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError) as exc:
-        _observe(started, False)
-        logger.error("database unavailable", extra={"exception": type(exc).__name__})
-        raise errors.storage_unavailable() from None
+        raise _unavailable(started, exc) from None
     finally:
         if not connection.in_atomic_block:
             connection.close()
@@ -71,6 +85,97 @@ async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(None, context.run, call)
 
 
+# --- One statement on a psycopg async connection (PostgreSQL only) -------------------------------
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = weakref.WeakKeyDictionary()
+
+
+def async_statements_supported() -> bool:
+    """Whether `run_statement` can be used: the database is PostgreSQL (SQLite, the embedded
+    default, keeps every unit on `run_db`)."""
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+def _async_connection_kwargs() -> dict[str, Any]:
+    """psycopg's connection arguments as Django builds them for its own connections (database,
+    host, user, password, OPTIONS, the adapters of `USE_TZ`, no prepared statements), with the
+    async counterpart of Django's cursor class: client-side binding unless `server_side_binding`."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    kwargs = wrapper.get_connection_params()
+    server_side = wrapper.settings_dict["OPTIONS"].get("server_side_binding") is True
+    kwargs["cursor_factory"] = psycopg.AsyncCursor if server_side else psycopg.AsyncClientCursor
+    kwargs["autocommit"] = True  # as Django's pool; a single statement is its own transaction
+    return kwargs
+
+
+async def _async_connection_configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    """What Django does to a new pooled connection (`_configure_connection`, `get_new_connection`):
+    the session time zone, the role of `assume_role`, the isolation level of OPTIONS."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    options: Mapping[str, Any] = wrapper.settings_dict["OPTIONS"]
+    timezone_name = wrapper.timezone_name
+    if timezone_name and conn.info.parameter_status("TimeZone") != timezone_name:
+        await conn.execute(wrapper.ops.set_time_zone_sql(), [timezone_name])
+    if role := options.get("assume_role"):
+        await conn.execute("SET ROLE %s", [role])
+    if "isolation_level" in options:
+        await conn.set_isolation_level(psycopg.IsolationLevel(options["isolation_level"]))
+
+
+async def async_pool() -> AsyncConnectionPool:
+    """The pool of psycopg async connections of the running event loop (tests run a loop per
+    test), opened on first use; at most `DATABASE_ASYNC_POOL_MAX_SIZE` connections, one kept
+    open, `DATABASE_POOL_TIMEOUT` to wait for one."""
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is not None and not pool.closed:
+        return pool
+    enable_checks = connections[DEFAULT_DB_ALIAS].settings_dict["CONN_HEALTH_CHECKS"]
+    pool = AsyncConnectionPool(
+        kwargs=_async_connection_kwargs(),
+        min_size=1,
+        max_size=max(1, settings.DATABASE_ASYNC_POOL_MAX_SIZE),
+        timeout=settings.DATABASE_POOL["timeout"],
+        open=False,
+        configure=_async_connection_configure,
+        check=AsyncConnectionPool.check_connection if enable_checks else None,
+        name="coronacheck-async",
+    )
+    await pool.open(wait=False)
+    current = _pools.get(loop)
+    if current is not None and not current.closed:  # another task of this loop was first
+        await pool.close()
+        return current
+    _pools[loop] = pool
+    return pool
+
+
+async def async_pools_close() -> None:
+    """Close the pool of the running loop (ASGI lifespan shutdown, test teardown)."""
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
+        await pool.close()
+
+
+def async_pool_stats() -> list[dict[str, int]]:
+    """`get_stats()` of every open async pool of this process (the pool gauge of /metrics)."""
+    return [pool.get_stats() for pool in list(_pools.values()) if not pool.closed]
+
+
+async def run_statement(sql: str, params: Sequence[Any]) -> None:
+    """Execute one statement (PostgreSQL; see `async_statements_supported`) on a connection of
+    `async_pool()`, in autocommit: atomic on its own. The unit is observed like `run_db`'s, and an
+    unreachable database becomes 503 `storage_unavailable` after `DATABASE_POOL_TIMEOUT`."""
+    started = time.monotonic()
+    try:
+        pool = await async_pool()
+        async with pool.connection() as conn:
+            await conn.execute(sql, params)
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # PoolTimeout is one
+        raise _unavailable(started, exc) from None
+    _observe(started, True)
+
+
 # The ORM code that `insert_statement` mirrors, with the SHA-256 of its source at the pinned Django
 # (5.2.19); common/tests/test_db.py fails when an upgrade changes it.
 GUARDED_SOURCES = {
@@ -86,11 +191,14 @@ def insert_statement(model: type[models.Model], values: dict[str, Any]) -> tuple
     value preparation (`Field.get_db_prep_save`, as `SQLInsertCompiler.prepare_value` does) but
     without its per-object machinery: the hot path's submission and UCI records as one statement
     (886 → 320 µs of CPU per write, benchmarks/PROFILE.md "Round 2"). No `pre_save` runs, so every
-    value, timestamps included, is given. The ORM code this mirrors is in `GUARDED_SOURCES`."""
-    quote = connection.ops.quote_name
+    value, timestamps included, is given. The ORM code this mirrors is in `GUARDED_SOURCES`.
+    The connection is looked up once: each access through the `connection` proxy is a lookup in
+    asgiref's context-local storage (59 → 35 µs of CPU to build a print request's statement)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # what `connection` stands for in this thread or task
+    quote = wrapper.ops.quote_name
     concrete = {field.name: field for field in model._meta.concrete_fields}
     fields = [concrete[name] for name in values]
     columns = ", ".join(quote(cast(str, field.column)) for field in fields)  # concrete fields have a column
     placeholders = ", ".join(["%s"] * len(fields))
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    params = [field.get_db_prep_save(values[field.name], wrapper) for field in fields]
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", params

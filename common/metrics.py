@@ -113,9 +113,11 @@ def _db_pool_sample() -> Mapping[str, float]:
         from django.db.backends.postgresql.base import DatabaseWrapper
     except ImportError:  # psycopg missing: SQLite only
         return {}
+    from common.db import async_pool_stats
+
     totals = {"size": 0.0, "available": 0.0, "waiting": 0.0, "max": 0.0}
-    for pool in list(getattr(DatabaseWrapper, "_connection_pools", {}).values()):
-        stats = pool.get_stats()
+    django_pools = [pool.get_stats() for pool in list(getattr(DatabaseWrapper, "_connection_pools", {}).values())]
+    for stats in django_pools + async_pool_stats():  # Django's pool and the async one (common.db)
         totals["size"] += stats.get("pool_size", 0)
         totals["available"] += stats.get("pool_available", 0)
         totals["waiting"] += stats.get("requests_waiting", 0)

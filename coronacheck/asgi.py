@@ -26,6 +26,7 @@ from api.admission import admission_applies, admitted  # noqa: E402
 from api.fastpath import ApiHandler  # noqa: E402
 from api.middleware import API_POST_PATHS  # noqa: E402
 from common.asgitypes import Receive, Scope, Send  # noqa: E402
+from common.db import async_pools_close  # noqa: E402
 from common.http import clients_close  # noqa: E402
 from common.metrics import worker_exited  # noqa: E402
 from coronacheck.config_checks import config_problems_raise  # noqa: E402
@@ -61,6 +62,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             await clients_close()
             worker_exited()
             await sync_to_async(_database_pools_close, thread_sensitive=False)()
+            await async_pools_close()
             logger.info("shutdown: outbound clients and database pools closed")
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -89,6 +89,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds to wait for a free pooled connection; then 503 `storage_unavailable`.",
         default=2.0,
     ),
+    _(
+        "DATABASE_ASYNC_POOL_MAX_SIZE",
+        "int",
+        DJANGO,
+        "At most this many PostgreSQL connections per worker for the submission record, written without a "
+        "thread (`common.db.run_statement`), besides `DATABASE_POOL_MAX_SIZE`; one is kept open (at least one).",
+        default=4,
+    ),
     _("DATABASE_CONNECT_TIMEOUT", "int", DJANGO, "Seconds to open a new PostgreSQL connection.", default=3),
     _("SESSION_COOKIE_SECURE", "bool", DJANGO, "Admin session cookie only over HTTPS.", default_text="`true` unless `DEBUG`"),
     _("CSRF_COOKIE_SECURE", "bool", DJANGO, "Admin CSRF cookie only over HTTPS.", default_text="`true` unless `DEBUG`"),

@@ -93,6 +93,8 @@ DATABASE_POOL = {
     "max_size": read("DATABASE_POOL_MAX_SIZE"),
     "timeout": read("DATABASE_POOL_TIMEOUT"),
 }
+# The pool of psycopg async connections of the hot path's write (common.db.run_statement).
+DATABASE_ASYNC_POOL_MAX_SIZE = read("DATABASE_ASYNC_POOL_MAX_SIZE")
 DATABASE_CONNECT_TIMEOUT = read("DATABASE_CONNECT_TIMEOUT")
 if DATABASE_URL:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)

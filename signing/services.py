@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,7 +19,7 @@ from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.db import insert_statement, run_db
+from common.db import async_statements_supported, insert_statement, run_db, run_statement
 from common.keyfiles import key32_cached
 from events.types import Holder
 from signing.models import EventSubmission, IssuanceSession, PrintToken, UciAuditRecord
@@ -131,28 +132,44 @@ class SubmissionOutcome:
     ucis: list[UciRecord] = field(default_factory=list)
 
 
-def _records_write(outcome: SubmissionOutcome) -> None:
-    """The UCI records and the submission record. On PostgreSQL one statement (data-modifying
-    CTEs), so it is atomic without a transaction and costs one round trip; elsewhere (SQLite,
-    the embedded default) plain statements inside a transaction."""
+def _records_statements(outcome: SubmissionOutcome) -> list[tuple[str, list[Any]]]:
+    """The `INSERT`s of the UCI records, then the one of the submission record."""
     submission = {name: value for name, value in vars(outcome).items() if name != "ucis"}
     statements = [insert_statement(UciAuditRecord, vars(record)) for record in outcome.ucis]
     statements.append(insert_statement(EventSubmission, submission))
+    return statements
+
+
+def _records_statement_postgresql(outcome: SubmissionOutcome) -> tuple[str, list[Any]]:
+    """All the records as one statement (data-modifying CTEs): atomic without a transaction, one
+    round trip."""
+    statements = _records_statements(outcome)
+    ctes = ", ".join(f"uci_{index} AS ({sql})" for index, (sql, _) in enumerate(statements[:-1]))
+    sql = (f"WITH {ctes} " if ctes else "") + statements[-1][0]
+    return sql, [param for _, params in statements for param in params]
+
+
+def _records_write(outcome: SubmissionOutcome) -> None:
+    """The UCI records and the submission record through Django's connection (sync): on PostgreSQL
+    the one statement of `_records_statement_postgresql`; elsewhere (SQLite, the embedded
+    default) plain statements inside a transaction."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ctes = ", ".join(f"uci_{index} AS ({sql})" for index, (sql, _) in enumerate(statements[:-1]))
-            sql = (f"WITH {ctes} " if ctes else "") + statements[-1][0]
-            cursor.execute(sql, [param for _, params in statements for param in params])
+            cursor.execute(*_records_statement_postgresql(outcome))
         else:
             with transaction.atomic():
-                for sql, params in statements:
+                for sql, params in _records_statements(outcome):
                     cursor.execute(sql, params)
 
 
 async def submission_record(*, outcome: SubmissionOutcome) -> None:
     """Append the UCIs the EU signer issued (decision e) and the submission record, in one
-    transaction."""
-    await run_db(_records_write, outcome)
+    transaction: on PostgreSQL one statement on a psycopg async connection, without a thread hop
+    (`common.db.run_statement`); elsewhere through `run_db`."""
+    if async_statements_supported():
+        await run_statement(*_records_statement_postgresql(outcome))
+    else:
+        await run_db(_records_write, outcome)
 
 
 def submissions_purge_batch(*, before: datetime, batch_size: int = 5000) -> int:
