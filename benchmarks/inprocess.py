@@ -123,7 +123,9 @@ def main() -> None:
     eu_port, domestic_port = free_port(), free_port()
     env = service_environment(db_url, eu_port, domestic_port)
     fixtures_path = Path(tempfile.mkdtemp()) / "fixtures.json"
-    subprocess.run([PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures_path)], check=True, cwd=BASE_DIR, env=env)
+    subprocess.run(
+        [PYTHON, str(BASE_DIR / "benchmarks" / "bench_setup.py"), str(fixtures_path)], check=True, cwd=BASE_DIR, env=env
+    )
     fixtures = json.loads(fixtures_path.read_text())
     signers = signers_start("canned", 0, eu_port, domestic_port, env)
     os.environ.update(env)
@@ -136,7 +138,9 @@ def main() -> None:
             await run(application, arguments.scenario, fixtures, 300, arguments.concurrency)  # warm-up
             figures = []
             for _ in range(arguments.repeat):
-                cpu_us, n, statuses = await run(application, arguments.scenario, fixtures, arguments.requests, arguments.concurrency)
+                cpu_us, n, statuses = await run(
+                    application, arguments.scenario, fixtures, arguments.requests, arguments.concurrency
+                )
                 figures.append(cpu_us)
                 print(f"{arguments.scenario} c={arguments.concurrency}: {cpu_us:7.1f} µs CPU per request ({n}, {statuses})")
             print(f"median {statistics.median(figures):.1f} µs  (uvloop {uvloop.__version__})")
