@@ -25,8 +25,10 @@ and waits (for profiling with py-spy; see PROFILE.md). `--no-prober` leaves the 
 (for CPU per request of the issuance traffic alone); `--port-base N` puts the servers on ports
 N, N+1, ... instead of random free ones; PostgreSQL is `bin/postgres` on `PG_PORT` (default 54329)
 with its own data directory; `--env NAME=VALUE` adds settings to the service's environment (e.g.
-`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N workers (CPU is summed over them); `--server granian` runs granian instead of
-uvicorn (not a dependency: `pip install granian` first); `--honour-retry-after`: see loadgen.py. Bounded: with the defaults about
+`ADMISSION_MAX_IN_FLIGHT=64`); `--workers N` runs N workers (CPU is summed over them); `--server` picks the
+server: `production` (the default: `python -m coronacheck.server`, uvicorn with the guarded httptools protocol and
+uvloop), `uvicorn` (plain `uvicorn --http httptools --loop uvloop`) or `granian` (not a dependency:
+`pip install granian` first); `--honour-retry-after`: see loadgen.py. Bounded: with the defaults about
 2 delays × 2 scenarios × 4 concurrencies × 3 repeats × 8 s ≈ 7 minutes.
 """
 
@@ -150,7 +152,7 @@ def signers_start(kind: str, delay_ms: int, eu_port: int, domestic_port: int, en
     return process
 
 
-def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1, server: str = "uvicorn") -> subprocess.Popen:
+def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1, server: str = "production") -> subprocess.Popen:
     if server == "granian":
         return _start(
             [
@@ -178,6 +180,9 @@ def server_start(env: dict[str, str], port: int, log: Path, workers: int = 1, se
             port,
             log,
         )
+    if server == "production":  # the production command: uvicorn with the guarded protocol, uvloop
+        command = [PYTHON, "-m", "coronacheck.server", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        return _start(command, env, port, log)
     command = [
         PYTHON,
         "-m",
@@ -456,7 +461,7 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=0, help="ports for the signers and the service (3 in a row)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--server", choices=("production", "uvicorn", "granian"), default="production")
     parser.add_argument("--honour-retry-after", action="store_true", help="load generator users wait Retry-After on a 503")
     arguments = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in arguments.env)
