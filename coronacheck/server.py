@@ -5,8 +5,7 @@ uvicorn (0.54) has `--timeout-keep-alive` (an idle connection between requests i
 `--timeout-graceful-shutdown`, but no limit on the time a client takes to send the request head
 or the body: a client that opens connections and drips a header byte or a body byte every few
 seconds ("slowloris") holds a connection, and a task waiting for the body, for as long as it
-likes. `GuardedHttpToolsProtocol` adds both limits to uvicorn's httptools protocol (and sends each
-response's head and body in one write, `CoalescingTransport`):
+likes. `GuardedHttpToolsProtocol` adds both limits to uvicorn's httptools protocol:
 
 - the request head (request line and headers) must be complete `REQUEST_HEADER_TIMEOUT_SECONDS`
   after the connection opened, or after the first byte of a following request on a kept-alive
@@ -30,7 +29,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Iterable
 from typing import Any
 
 import uvicorn
@@ -55,91 +53,6 @@ HEAD_TOO_LARGE_RESPONSE = (
 
 class _HeadTooLarge(Exception):
     pass
-
-
-class CoalescingTransport(asyncio.Transport):
-    """The connection's transport, with a response's head and body sent in one write.
-
-    uvicorn writes the status line and headers when the application sends
-    `http.response.start`, and the body with `http.response.body`: two send calls and two TCP
-    segments per response, each with its share of kernel work on both ends (issue
-    "Performance", benchmarks/PROFILE.md). Here a write is held until the next write, which goes
-    out together with it at once, or until the end of the current event-loop iteration at the
-    latest (Django sends the head and a whole body back to back, so nothing waits in practice);
-    `close()` sends what is held first. Everything else is the wrapped transport's."""
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__()
-        self.transport = transport
-        self.loop = loop
-        self.held: bytes | None = None
-        self.flush_handle: asyncio.Handle | None = None
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self.held is None:
-            self.held = bytes(data)
-            self.flush_handle = self.loop.call_soon(self.flush)
-            return
-        held, self.held = self.held, None
-        if self.flush_handle is not None:
-            self.flush_handle.cancel()
-            self.flush_handle = None
-        self.transport.write(held + data)
-
-    def flush(self) -> None:
-        self.flush_handle = None
-        held, self.held = self.held, None
-        if held is not None and not self.transport.is_closing():
-            self.transport.write(held)
-
-    def close(self) -> None:
-        if self.flush_handle is not None:
-            self.flush_handle.cancel()
-        self.flush()
-        self.transport.close()
-
-    def abort(self) -> None:
-        if self.flush_handle is not None:
-            self.flush_handle.cancel()
-            self.flush_handle = None
-        self.held = None
-        self.transport.abort()
-
-    def writelines(self, lines: Iterable[bytes | bytearray | memoryview]) -> None:
-        self.write(b"".join(lines))
-
-    def is_closing(self) -> bool:
-        return self.transport.is_closing()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self.transport.get_extra_info(name, default)
-
-    def pause_reading(self) -> None:
-        self.transport.pause_reading()
-
-    def resume_reading(self) -> None:
-        self.transport.resume_reading()
-
-    def is_reading(self) -> bool:
-        return self.transport.is_reading()
-
-    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
-        self.transport.set_protocol(protocol)
-
-    def get_protocol(self) -> asyncio.BaseProtocol:
-        return self.transport.get_protocol()
-
-    def get_write_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size()
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self.transport.set_write_buffer_limits(high, low)
-
-    def can_write_eof(self) -> bool:
-        return False  # an HTTP/1.1 connection is closed, never half-closed
-
-    def write_eof(self) -> None:
-        raise NotImplementedError
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -216,7 +129,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.transport = CoalescingTransport(transport, self.loop)
         self._deadline_set(self.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:

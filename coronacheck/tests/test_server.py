@@ -7,18 +7,14 @@ connection, while the client goes on dripping until it notices (bounded by a byt
 
 from __future__ import annotations
 
-import asyncio
 import json
 import select
 import socket
 
 import httpx
 import pytest
-import uvicorn
 from django.db import connection
-from uvicorn.server import ServerState
 
-from coronacheck.server import CoalescingTransport, GuardedHttpToolsProtocol
 from devtools.testing.service import database_url, start_service
 
 # The client gives up after this many dripped bytes (one every 0.2 s: 40 s, far past the 1 s limit).
@@ -171,77 +167,3 @@ def test_one_endless_header_line_is_431_and_closed(server):
     # The 431 is sent; when the client is still sending, the kernel may reset the connection
     # (unread data at close) before the client reads it.
     assert answer == b"" or status_and_body(answer)[0] == 431
-
-
-class RecordingTransport:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def abort(self) -> None:
-        self.closed = True
-
-    def get_extra_info(self, name: str, default=None):
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
-async def test_coalescing_holds_a_write_until_the_next_one_or_the_end_of_the_iteration():
-    loop = asyncio.get_running_loop()
-    raw = RecordingTransport()
-    transport = CoalescingTransport(raw, loop)  # type: ignore[arg-type]
-    transport.write(b"head ")
-    assert raw.writes == []
-    transport.write(b"body")
-    assert raw.writes == [b"head body"]  # at once, together
-    transport.write(b"alone")
-    await asyncio.sleep(0)  # the end of this loop iteration
-    assert raw.writes == [b"head body", b"alone"]
-    transport.write(b"last words")
-    transport.close()
-    assert raw.writes[-1] == b"last words" and raw.closed
-    await asyncio.sleep(0)
-    assert len(raw.writes) == 3  # the cancelled flush wrote nothing twice
-    aborted = RecordingTransport()
-    transport = CoalescingTransport(aborted, loop)  # type: ignore[arg-type]
-    transport.write(b"dropped")
-    transport.abort()
-    await asyncio.sleep(0)
-    assert aborted.writes == [] and aborted.closed
-
-
-async def test_the_guarded_protocol_sends_head_and_body_in_one_write():
-    """uvicorn's protocol with `CoalescingTransport` under it, driven in process: one write per
-    answer (uvicorn alone makes two)."""
-
-    async def app(scope, receive, send):
-        await receive()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    config = uvicorn.Config(app, lifespan="off", log_level="warning")
-    config.load()
-    raw = RecordingTransport()
-    protocol = GuardedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
-    protocol.connection_made(raw)  # type: ignore[arg-type]
-    assert isinstance(protocol.transport, CoalescingTransport)
-    protocol.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert len(raw.writes) == 1
-    assert raw.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and raw.writes[0].endswith(b"\r\n\r\nok")
-    protocol.connection_lost(None)
