@@ -170,7 +170,7 @@ class PrintProofApi(APIView):
     )
     async def post(self, request: Request) -> Response:
         now = request_now()
-        key = print_token_from_header(request.headers.get("Authorization"))
+        key = print_token_from_header(request.META.get("HTTP_AUTHORIZATION"))
         client = await print_client_authenticate(key=key)
         if client is None:
             raise errors.ServiceError(401, "authentication_failed", "Invalid token.")
@@ -199,7 +199,7 @@ class AccessTokensApi(APIView):
     )
     async def post(self, request: Request) -> Response:
         now = request_now()
-        return Response(await access_tokens_issue(authorization=request.headers.get("Authorization"), now=now))
+        return Response(await access_tokens_issue(authorization=request.META.get("HTTP_AUTHORIZATION"), now=now))
 
 
 DOCUMENTATION_RESPONSES = {200: None, **docs.error_responses(413, 422, 429)}

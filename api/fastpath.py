@@ -19,6 +19,7 @@ must be read again against the new source before its digest is updated.
   once per class).
 - `CachedContentNegotiation`: DRF's content negotiation, its answer remembered per `Accept`
   header and format (a bounded cache of a pure function).
+- `ApiHandler.resolve_request`: the URL resolution of each API path, remembered.
 - The request signals are sent only when a receiver other than Django's per-thread database and
   cache resets is connected (`ApiHandler`).
 """
@@ -44,7 +45,7 @@ from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.urls import set_script_prefix
+from django.urls import ResolverMatch, URLResolver, get_resolver, set_script_prefix
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
@@ -61,6 +62,7 @@ GUARDED_SOURCES = {
     "django.utils.deprecation.MiddlewareMixin.__acall__": "adf8cbcaf9f11e45c4ac1953556ac422f2a6fe4193df5edbed186b2b66bea729",
     "adrf.views.APIView.async_dispatch": "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718",
     "adrf.views.APIView.dispatch": "9c4624488df6fc08cbd300ad8a2726a376eb032bb62716d065a8a27b76e4d241",
+    "django.core.handlers.base.BaseHandler.resolve_request": "ff178c3d63eebcd3e38110341593518dcd67d84cff94bbc7dd5aa323637cba6d",
     "django.http.response.HttpResponseBase.close": "84589f5b23acbb23aa9010f3506ef411b72b1053f2fc2764590e2b3bf3470438",
     "rest_framework.negotiation.DefaultContentNegotiation.select_renderer": (
         "72af66a971aff0d3dd3a9c0a6065f3ed35e6679f4d386bb222b76778bfddb708"
@@ -161,6 +163,8 @@ class ApiHandler(ASGIHandler):
     """
 
     def load_middleware(self, is_async: bool = True) -> None:
+        self.resolved: dict[str, ResolverMatch] = {}
+        self.resolved_by: URLResolver | None = None
         self._view_middleware: list[Any] = []
         self._template_response_middleware: list[Any] = []
         self._exception_middleware: list[Any] = []
@@ -177,6 +181,24 @@ class ApiHandler(ASGIHandler):
                 raise TypeError(f"{path} must be async-only, or listed in ADMIN_ONLY_ or INLINE_MIDDLEWARE")
             handler = convert_exception_to_response(instance)
         self._middleware_chain = handler
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        """`BaseHandler.resolve_request`, its answer remembered per path: the API's paths are a
+        handful of fixed strings (`coronacheck.asgi.API_PATHS`) whose resolution never changes
+        while the resolver does not (`get_resolver()` is a new one when `ROOT_URLCONF` changes or
+        the URL caches are cleared; a per-request `request.urlconf` is resolved afresh)."""
+        if hasattr(request, "urlconf"):
+            return super().resolve_request(request)
+        resolver = get_resolver()
+        if resolver is not self.resolved_by:
+            self.resolved, self.resolved_by = {}, resolver
+        match = self.resolved.get(request.path_info)
+        if match is None:
+            match = super().resolve_request(request)
+            if len(self.resolved) < 64:
+                self.resolved[request.path_info] = match
+        request.resolver_match = match
+        return match
 
     async def _get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         callback, callback_args, callback_kwargs = self.resolve_request(request)

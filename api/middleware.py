@@ -64,7 +64,8 @@ class ApiMiddleware(AsyncMiddleware):
     """Request id, access log, the 307 for a missing slash and the body size limit."""
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request_id = request_id_accepted(request.headers.get("X-Request-Id"))
+        # From META, as every API header: `request.headers` builds a mapping of all of them first.
+        request_id = request_id_accepted(request.META.get("HTTP_X_REQUEST_ID"))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:

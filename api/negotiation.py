@@ -25,7 +25,7 @@ class CachedContentNegotiation(DefaultContentNegotiation):
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         renderers = list(renderers)
-        accept = request.headers.get("accept", "*/*")
+        accept = request.META.get("HTTP_ACCEPT", "*/*")  # what `request.headers` would build a mapping for
         if len(accept) > 200:
             return super().select_renderer(request, renderers, format_suffix)
         # `query_params` parses the query string on first use; the API's requests have none.

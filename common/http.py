@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import socket
 import ssl
@@ -67,7 +68,12 @@ def ssl_context_for(system: str) -> ssl.SSLContext:
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
     read = settings.HTTP_READ_TIMEOUT if read is None else read
-    return httpx.Timeout(connect=settings.HTTP_CONNECT_TIMEOUT, read=read, write=read, pool=settings.HTTP_POOL_TIMEOUT)
+    return _timeout_of(settings.HTTP_CONNECT_TIMEOUT, read, settings.HTTP_POOL_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout_of(connect: float, read: float, pool: float) -> httpx.Timeout:
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=pool)
 
 
 def _new_client(system: str) -> httpx.AsyncClient:

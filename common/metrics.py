@@ -14,11 +14,13 @@ Label values are from small fixed sets (endpoints, systems, kinds): no personal 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -144,23 +146,31 @@ def sample_gauges(*, force: bool = False) -> None:
             sampler.gauge.labels(key).set(value)
 
 
+@functools.lru_cache(maxsize=4096)
+def labelled(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, remembered: prometheus-client validates the values, takes a lock
+    and builds a key on every call, and the label values here come from small fixed sets (see the
+    module docstring), a few per request on the hot path."""
+    return metric.labels(*values)
+
+
 def request_observed(endpoint: str, method: str, status: int, seconds: float) -> None:
-    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
-    HTTP_DURATION.labels(endpoint).observe(seconds)
+    labelled(HTTP_REQUESTS, endpoint, method, str(status)).inc()
+    labelled(HTTP_DURATION, endpoint).observe(seconds)
 
 
 def downstream_observed(system: str, result: str, seconds: float) -> None:
-    DOWNSTREAM_REQUESTS.labels(system, result).inc()
-    DOWNSTREAM_DURATION.labels(system).observe(seconds)
+    labelled(DOWNSTREAM_REQUESTS, system, result).inc()
+    labelled(DOWNSTREAM_DURATION, system).observe(seconds)
 
 
 def submission_observed(*, endpoint: str, status: int, code: str, domestic_issued: bool, eu_issued: int) -> None:
-    SUBMISSIONS.labels(endpoint, str(status), code or "").inc()
+    labelled(SUBMISSIONS, endpoint, str(status), code or "").inc()
     if status == 200:
         if domestic_issued:
-            CERTIFICATES_ISSUED.labels("domestic", endpoint).inc()
+            labelled(CERTIFICATES_ISSUED, "domestic", endpoint).inc()
         if eu_issued:
-            CERTIFICATES_ISSUED.labels("eu", endpoint).inc(eu_issued)
+            labelled(CERTIFICATES_ISSUED, "eu", endpoint).inc(eu_issued)
 
 
 def multiprocess_mode() -> bool:

@@ -7,13 +7,17 @@ provider's own UTC offset (events.md §4.2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 EVENT_TYPES: tuple[str, ...] = ("vaccination", "negativetest", "positivetest", "recovery")
 
 # Marker year of holders upgraded from protocol 2.0 (events.md §5.2, rules-eu.md §2).
 V2_BIRTH_YEAR = 1883
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -124,11 +128,24 @@ class Origin:
         }
 
 
+def _copied(value: T) -> T:
+    """A shallow copy of a dataclass instance (none of these has `__post_init__` or slots):
+    what `dataclasses.replace(value)` gives, without running `__init__` again."""
+    copied = object.__new__(type(value))
+    copied.__dict__.update(value.__dict__)
+    return copied
+
+
 def events_copy(events: list[Event]) -> list[Event]:
     """A deep copy of `events` for one rule computation (rules-domestic.md, preamble). Every leaf
     value is immutable (text, numbers, dates), so copying each dataclass once is a full deep copy,
     at a fraction of `copy.deepcopy`'s cost."""
-    return [replace(event, holder=replace(event.holder), payload=replace(event.payload)) for event in events]
+    copies = []
+    for event in events:
+        copied = _copied(event)
+        copied.holder, copied.payload = _copied(event.holder), _copied(event.payload)
+        copies.append(copied)
+    return copies
 
 
 def render_datetime(value: datetime) -> str:

@@ -12,6 +12,7 @@ import pytest
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.urls import Resolver404
 
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
@@ -139,3 +140,23 @@ async def test_own_receivers_of_the_request_signals_are_still_called():
         signals.request_finished.disconnect(finished)
     assert status == 422
     assert heard == ["started", "finished"]
+
+
+urlpatterns: list = []  # an empty URLconf for the test below
+
+
+class RequestStub:
+    def __init__(self, path: str) -> None:
+        self.path_info = path
+
+
+def test_the_remembered_resolution_follows_the_urlconf():
+    """`ApiHandler.resolve_request` remembers a path's match only for the resolver it came from."""
+    handler = ApiHandler()
+    first = handler.resolve_request(RequestStub("/app/print/"))
+    assert handler.resolve_request(RequestStub("/app/print/")) is first
+    with override_settings(ROOT_URLCONF="api.tests.test_fastpath"):
+        with pytest.raises(Resolver404):
+            handler.resolve_request(RequestStub("/app/print/"))
+    again = handler.resolve_request(RequestStub("/app/print/"))
+    assert again is not first and again.func is first.func
