@@ -5,7 +5,7 @@
 
 The same stack as `run_matrix.py` (PostgreSQL database `bench`, the canned signers as a separate
 process, the same pre-signed bodies), but the requests are ASGI calls made in this process to
-`coronacheck.asgi.application`, `--concurrency` at a time: no ASGI server, no sockets on the
+`coronacheck.asgi.application` after its lifespan start-up, `--concurrency` at a time: no ASGI server, no sockets on the
 inbound side, no load generator competing for the cores. Prints the process CPU time
 (`time.process_time`, all threads, the database threads included) per request (or per
 prepare_issue + credentials flow) of each run: a steadier figure than the server's CPU under
@@ -109,6 +109,29 @@ async def run(app, scenario: str, fixtures: dict, requests: int, concurrency: in
     return (time.process_time() - started) * 1e6 / requests, requests, statuses
 
 
+async def lifespan_start(app) -> tuple[asyncio.Queue, asyncio.Task]:
+    """The ASGI lifespan start-up, as the server runs it (start-up checks, garbage-collection
+    tuning); returns what `lifespan_stop` needs."""
+    messages: asyncio.Queue = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def send(message: dict) -> None:
+        if message["type"].startswith("lifespan.startup"):
+            if message["type"] != "lifespan.startup.complete":
+                raise RuntimeError(message)
+            started.set()
+
+    await messages.put({"type": "lifespan.startup"})
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, messages.get, send))
+    await started.wait()
+    return messages, task
+
+
+async def lifespan_stop(messages: asyncio.Queue, task: asyncio.Task) -> None:
+    await messages.put({"type": "lifespan.shutdown"})
+    await task
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=("print", "credentials"), default="print")
@@ -135,6 +158,7 @@ def main() -> None:
         async def measure() -> None:
             import uvloop  # noqa: PLC0415
 
+            lifespan = await lifespan_start(application)
             await run(application, arguments.scenario, fixtures, 300, arguments.concurrency)  # warm-up
             figures = []
             for _ in range(arguments.repeat):
@@ -150,6 +174,7 @@ def main() -> None:
                 await run(application, arguments.scenario, fixtures, arguments.requests // 2, arguments.concurrency)
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.profile)
+            await lifespan_stop(*lifespan)
 
         import uvloop  # noqa: PLC0415
 

@@ -374,6 +374,14 @@ SETTINGS: tuple[Setting, ...] = (
         default=60.0,
     ),
     _(
+        "GC_GENERATION0_THRESHOLD",
+        "int",
+        OPERATIONS,
+        "Allocations between two young-generation garbage collections in a worker, which also freezes its "
+        "start-up objects (`gc.freeze`); 0 keeps Python's default (700) and freezes nothing.",
+        default=10000,
+    ),
+    _(
         "HEALTH_REFRESH_SECONDS",
         "float",
         OPERATIONS,

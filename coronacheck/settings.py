@@ -307,6 +307,9 @@ ADMISSION_RETRY_AFTER = read("ADMISSION_RETRY_AFTER")
 ADMISSION_MAX_LOOP_LAG_MS = read("ADMISSION_MAX_LOOP_LAG_MS")
 # How often the admission counters and the event-loop lag are logged (seconds; 0: never).
 ADMISSION_LOG_SECONDS = read("ADMISSION_LOG_SECONDS")
+# Garbage collection of a worker (coronacheck/asgi.py, benchmarks/PROFILE.md): allocations between
+# young-generation collections; start-up objects frozen out of collections (0: Python's defaults).
+GC_GENERATION0_THRESHOLD = read("GC_GENERATION0_THRESHOLD")
 # Run the start-up validation when the ASGI application starts (settings.md §2).
 VALIDATE_CONFIG_AT_START = read("VALIDATE_CONFIG_AT_START")
 
