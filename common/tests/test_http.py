@@ -15,6 +15,7 @@ from common.http import (
     NOTHING_SENT,
     TIMEOUT,
     UNAVAILABLE,
+    _request,
     clients_close,
     downstream_post,
     failure_kind,
@@ -92,3 +93,32 @@ async def test_health_stays_200_when_rvig_answers_garbage(not_http_server, setti
     assert {"service": "rvig", "is_healthy": False, "message": "Could not perform test call."} in response.json()[
         "service_status"
     ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json", "Accept": "application/json"},
+        {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": "x"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("with_cookie", [False, True])
+def test_a_request_is_the_one_build_request_makes(headers, with_cookie):
+    client = httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(2.0))
+    if with_cookie:
+        client.cookies.set("session", "abc", domain="signer.example")
+    timeout = httpx.Timeout(connect=1.0, read=5.0, write=5.0, pool=1.0)
+    for _ in range(2):  # computed, then remembered
+        ours = _request(client, "https://signer.example/issue?x=1", b'{"a":1}', dict(headers), timeout)
+        theirs = client.build_request(
+            "POST", "https://signer.example/issue?x=1", content=b'{"a":1}', headers=headers, timeout=timeout
+        )
+        assert (ours.method, ours.url, ours.headers.raw, ours.content, ours.extensions) == (
+            theirs.method,
+            theirs.url,
+            theirs.headers.raw,
+            theirs.content,
+            theirs.extensions,
+        )
+    assert (b"Cookie" in dict(ours.headers.raw)) is with_cookie
