@@ -162,18 +162,23 @@ def async_pool_stats() -> list[dict[str, int]]:
     return [pool.get_stats() for pool in list(_pools.values()) if not pool.closed]
 
 
-async def run_statement(sql: str, params: Sequence[Any]) -> None:
+async def run_statement(sql: str, params: Sequence[Any], *, fetch_one: bool = False) -> tuple[Any, ...] | None:
     """Execute one statement (PostgreSQL; see `async_statements_supported`) on a connection of
-    `async_pool()`, in autocommit: atomic on its own. The unit is observed like `run_db`'s, and an
-    unreachable database becomes 503 `storage_unavailable` after `DATABASE_POOL_TIMEOUT`."""
+    `async_pool()`, in autocommit: atomic on its own; with `fetch_one`, return its first row (or
+    None). The unit is observed like `run_db`'s, and an unreachable database becomes 503
+    `storage_unavailable` after `DATABASE_POOL_TIMEOUT`."""
     started = time.monotonic()
+    row = None
     try:
         pool = await async_pool()
         async with pool.connection() as conn:
-            await conn.execute(sql, params)
+            cursor = await conn.execute(sql, params)
+            if fetch_one:
+                row = await cursor.fetchone()
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # PoolTimeout is one
         raise _unavailable(started, exc) from None
     _observe(started, True)
+    return row
 
 
 # The ORM code that `insert_statement` mirrors, with the SHA-256 of its source at the pinned Django

@@ -141,3 +141,38 @@ async def test_other_databases_keep_run_db(monkeypatch):
     await submission_record(outcome=outcomes()[2])
     assert calls == [services._records_write]
     assert await sync_to_async(UciAuditRecord.objects.count)() == 3
+
+
+async def test_sessions_on_the_async_pool_match_the_orm_path(no_thread_hop):
+    """A session made and consumed on the async pool: the same row (expiry from the database's
+    statement time) as `_session_create` through the ORM, and consumed once only."""
+    assert db.async_statements_supported()
+    stoken = await services.session_create(prepare_issue_message="bWVzc2FnZQ==")
+    await sync_to_async(services._session_create)("orm-key", "bWVzc2FnZQ==", 60)
+
+    def rows():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT key, value, expires_at - now() FROM signing_issuancesession WHERE key IN (%s, 'orm-key') ORDER BY key",
+                [services.session_key(stoken)],
+            )
+            return cursor.fetchall()
+
+    ours, theirs = sorted(await sync_to_async(rows)(), key=lambda row: row[0] == "orm-key")
+    assert ours[1] == theirs[1] == "bWVzc2FnZQ=="
+    seconds = services.settings.EXPIRATION_TIME_IN_SECONDS
+    assert timedelta(seconds=seconds - 5) < ours[2] <= timedelta(seconds=seconds)
+    assert timedelta(seconds=55) < theirs[2] <= timedelta(seconds=60)
+    assert await services.session_consume(stoken=stoken) == "bWVzc2FnZQ=="
+    assert await services.session_consume(stoken=stoken) is None
+
+
+async def test_an_expired_session_is_not_consumed_on_the_async_pool(no_thread_hop):
+    stoken = await services.session_create(prepare_issue_message="eA==")
+
+    def expire():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE signing_issuancesession SET expires_at = now() - interval '1 second'")
+
+    await sync_to_async(expire)()
+    assert await services.session_consume(stoken=stoken) is None
