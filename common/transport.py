@@ -58,7 +58,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # a stream transport
 
     def data_received(self, data: bytes) -> None:
-        if self.waiter is None:  # bytes nobody asked for: the connection is not reusable
+        if self.waiter is None or self.waiter.done():  # bytes nobody asked for: not reusable
             self.close()
             return
         self.last_read = asyncio.get_running_loop().time()
@@ -79,16 +79,25 @@ class _Connection(asyncio.Protocol):
                 self._fail(error)
 
     # --- httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second answer in the same bytes: keep the first, drop the connection
+            self.keep_alive = False
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        if not self.complete:
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self.headers_done = True
+        if not self.complete:
+            self.headers_done = True
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if not self.complete:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
+        if self.complete:
+            return
         if 100 <= self.parser.get_status_code() < 200:  # an interim answer: the real one follows
             self.headers, self.body, self.headers_done = [], [], False
             return

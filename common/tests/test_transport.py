@@ -311,3 +311,19 @@ async def test_tls_verifies_the_server_against_the_configured_authority(serve):
         with pytest.raises(httpx.ConnectError) as raised:
             await http.get(server.url)
     assert isinstance(raised.value.__cause__, ssl.SSLError)
+
+
+async def test_bytes_after_the_answer_are_not_mixed_into_it(serve):
+    """An answer followed in the same packet by a second, unasked-for one: the first is returned
+    whole, and the connection is not reused."""
+
+    async def doubled(_: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirstHTTP/1.1 500 Oops\r\nX-Evil: 1\r\nContent-Length: 6\r\n\r\nsecond"
+
+    server = await serve(doubled)
+    async with client() as http:
+        first = await http.get(server.url)
+        again = await http.get(server.url)
+    assert (first.status_code, first.content, "x-evil" in first.headers) == (200, b"first", False)
+    assert again.content == b"first"
+    assert server.connections == 2
