@@ -318,7 +318,8 @@ async def test_bytes_after_the_answer_are_not_mixed_into_it(serve):
     whole, and the connection is not reused."""
 
     async def doubled(_: bytes) -> bytes:
-        return b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirstHTTP/1.1 500 Oops\r\nX-Evil: 1\r\nContent-Length: 6\r\n\r\nsecond"
+        first = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+        return first + b"HTTP/1.1 500 Oops\r\nX-Evil: 1\r\nContent-Length: 6\r\n\r\nsecond"
 
     server = await serve(doubled)
     async with client() as http:
