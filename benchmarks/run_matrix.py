@@ -369,7 +369,13 @@ def soak(stack: Stack, minutes: float, fixtures: Path, honour_retry_after: bool 
         raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-2000:]}")
     load = json.loads(out)
     measured = [rss for at, rss in samples if at >= 5.0] or [rss for _, rss in samples]
+    # The worker's young garbage generation fills during the first minute or so (at
+    # GC_GENERATION0_THRESHOLD allocations per collection): growth is also given from minute 1 on.
+    steady = [rss for at, rss in samples if at >= 60.0] or measured
     return {
+        "series": [round(rss) for _, rss in samples],
+        "after_1min": steady[0],
+        "change_after_1min_pct": 100 * (steady[-1] - steady[0]) / steady[0],
         "minutes": minutes,
         "rps": load["completed"] / load["elapsed"],
         "errors": sum(load["errors"].values()),
@@ -440,7 +446,10 @@ def report(
             f"{soak_result['errors']} errors ({soak_result['shed']} of them 503); "
             f"RSS {soak_result['first']:.1f} MiB after warm-up, "
             f"min {soak_result['min']:.1f}, max {soak_result['max']:.1f}, end {soak_result['last']:.1f} MiB "
-            f"({soak_result['change_pct']:+.1f} %).",
+            f"({soak_result['change_pct']:+.1f} %; from minute 1, {soak_result['after_1min']:.1f} MiB: "
+            f"{soak_result['change_after_1min_pct']:+.1f} %). RSS every 10 s (MiB): "
+            + " ".join(str(value) for value in soak_result["series"])
+            + ".",
         ]
     return "\n".join(parts) + "\n"
 
