@@ -3,9 +3,11 @@
 Measured in `benchmarks/PROFILE.md`: with Django's own ASGI handler an API request cost 13–17 ms
 of server CPU, about a quarter of it in thread hops (`sync_to_async` per middleware hook, per
 signal, per `initial()`, plus a new thread per request for the `ThreadSensitiveContext`). With
-these three overrides and the aiohttp transport it cost about 5 ms, and 3 ms after the later
-rounds. Each one is a copy or a change of framework code, so each names the framework source it
-shadows in `GUARDED_SOURCES` with the SHA-256 of that source at the pinned version:
+the first three overrides and the aiohttp transport it cost about 5 ms, 3 ms after the later
+rounds and ~1.5 ms after Step 2's second round (with `common.transport`, the async database
+statements and the garbage-collection tuning). Each one is a copy or a change of framework
+code, so each names the framework source it relies on or shadows in `GUARDED_SOURCES` with the
+SHA-256 of that source at the pinned version:
 `api/tests/test_fastpath.py` fails when an upgrade changes any of them, and then the override
 must be read again against the new source before its digest is updated.
 
