@@ -33,6 +33,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from common.db import async_pool_stats
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 
 HTTP_REQUESTS = Counter(
@@ -115,8 +117,6 @@ def _db_pool_sample() -> Mapping[str, float]:
         from django.db.backends.postgresql.base import DatabaseWrapper
     except ImportError:  # psycopg missing: SQLite only
         return {}
-    from common.db import async_pool_stats
-
     totals = {"size": 0.0, "available": 0.0, "waiting": 0.0, "max": 0.0}
     django_pools = [pool.get_stats() for pool in list(getattr(DatabaseWrapper, "_connection_pools", {}).values())]
     for stats in django_pools + async_pool_stats():  # Django's pool and the async one (common.db)
