@@ -35,53 +35,13 @@ sys.path.insert(0, str(BASE_DIR / "benchmarks"))
 
 from run_matrix import PYTHON, database_recreate, database_url, service_environment, signers_start  # noqa: E402
 
+from devtools.testing.asgi_client import asgi_request  # noqa: E402
 from devtools.testing.processes import free_port  # noqa: E402
 
 
-def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-async def call(app, method: str, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 0
-    chunks: list[bytes] = []
-    finished = asyncio.Event()
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop()
-        await finished.wait()  # connected until the answer is sent
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        else:
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                finished.set()
-
-    await app(scope(method, path, headers), receive, send)
-    return status, b"".join(chunks)
-
-
 async def run(app, scenario: str, fixtures: dict, requests: int, concurrency: int) -> tuple[float, int, dict[int, int]]:
-    json_headers = [(b"content-type", b"application/json")]
+    host = [(b"host", b"127.0.0.1")]
+    json_headers = [*host, (b"content-type", b"application/json")]
     print_headers = [*json_headers, (b"authorization", f"Token {fixtures['print_token']}".encode())]
     print_body = json.dumps({"events": fixtures["print_events"]}).encode()
     remaining = requests
@@ -89,13 +49,13 @@ async def run(app, scenario: str, fixtures: dict, requests: int, concurrency: in
 
     async def one() -> None:
         if scenario == "print":
-            status, _ = await call(app, "POST", "/app/print/", print_body, print_headers)
+            status, _, _ = await asgi_request(app, "POST", "/app/print/", print_body, print_headers)
         else:
-            status, answer = await call(app, "POST", "/app/prepare_issue/", b"", [])
+            status, _, answer = await asgi_request(app, "POST", "/app/prepare_issue/", b"", host)
             if status == 200:
                 body = {"events": fixtures["credentials_events"], "stoken": json.loads(answer)["stoken"]}
                 body["issueCommitmentMessage"] = fixtures["icm"]
-                status, _ = await call(app, "POST", "/app/credentials/", json.dumps(body).encode(), json_headers)
+                status, _, _ = await asgi_request(app, "POST", "/app/credentials/", json.dumps(body).encode(), json_headers)
         statuses[status] = statuses.get(status, 0) + 1
 
     async def user() -> None:

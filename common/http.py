@@ -307,5 +307,5 @@ async def downstream_reachable(system: str, url: str, *, timeout: float) -> bool
 def invalid_response(system: str, reason: str) -> errors.ServiceError:
     """A 2xx answer that failed validation (decision n): logged without the body, mapped to 502."""
     logger.warning("downstream response failed validation", extra={"downstream": system, "reason": reason})
-    metrics.DOWNSTREAM_INVALID.labels(system).inc()
+    metrics.labelled(metrics.DOWNSTREAM_INVALID, system).inc()
     return _failed(system, errors.downstream_bad_response())

@@ -68,16 +68,15 @@ async def session_lookup(*, stoken: uuid.UUID) -> str | None:
     return await run_db(_session_lookup, session_key(stoken))
 
 
-def _now_sql() -> str:
-    if connection.vendor == "sqlite":
-        return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')"
-    return "now()"
+def _session_consume_sql(vendor: str) -> str:
+    """Delete the session of a key if it has not expired, returning its value: one statement."""
+    now = "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if vendor == "sqlite" else "now()"
+    return f"DELETE FROM {IssuanceSession._meta.db_table} WHERE key = %s AND expires_at > {now} RETURNING value"
 
 
 def _session_consume(key: str) -> str | None:
-    table = IssuanceSession._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE key = %s AND expires_at > {_now_sql()} RETURNING value", [key])
+        cursor.execute(_session_consume_sql(connection.vendor), [key])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -87,10 +86,7 @@ async def session_consume(*, stoken: uuid.UUID) -> str | None:
     PostgreSQL the same statement on the async pool, without a thread hop."""
     key = session_key(stoken)
     if async_statements_supported():
-        table = IssuanceSession._meta.db_table
-        row = await run_statement(
-            f"DELETE FROM {table} WHERE key = %s AND expires_at > now() RETURNING value", [key], fetch_one=True
-        )
+        row = await run_statement(_session_consume_sql("postgresql"), [key], fetch_one=True)
         return row[0] if row else None
     return await run_db(_session_consume, key)
 

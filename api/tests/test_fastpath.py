@@ -4,7 +4,6 @@ framework source the overrides copy or change is still the one they were written
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import inspect
 
@@ -16,43 +15,16 @@ from django.urls import Resolver404
 
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
+from devtools.testing.asgi_client import asgi_request
 from devtools.testing.guards import framework_object, source_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def call(app, method: str, path: str, body: bytes = b"", headers: tuple = ()) -> tuple[int, dict, bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost"), (b"x-request-id", b"test-request"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-    }
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop()
-        await asyncio.sleep(3600)  # the client stays connected
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    headers_out = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], headers_out, content
+    request_headers = [(b"host", b"localhost"), (b"x-request-id", b"test-request"), *headers]
+    status, raw_headers, content = await asgi_request(app, method, path, body, request_headers)
+    return status, {name.decode().lower(): value.decode() for name, value in raw_headers}, content
 
 
 def test_api_paths_take_the_lean_handler():

@@ -18,20 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.testing.processes import BASE_DIR, free_port
+from devtools.testing.processes import BASE_DIR, free_port, working_tree_copy
 
 
 @pytest.fixture(scope="module")
 def clone():
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=BASE_DIR, capture_output=True, text=True, check=True
-    )
-    folder = Path(tempfile.mkdtemp(prefix="fresh-clone-run-"))
-    for name in listed.stdout.splitlines():
-        source = BASE_DIR / name
-        if source.is_file() and not name.startswith(("test-artifacts/", "benchmarks/")):
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, folder / name)
+    folder = working_tree_copy("fresh-clone-run-")
     (folder / ".venv").symlink_to(BASE_DIR / ".venv")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -19,20 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.testing.processes import BASE_DIR, free_port, wait_for_port
+from devtools.testing.processes import free_port, wait_for_port, working_tree_copy
 
 
 @pytest.fixture(scope="module")
 def clone():
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=BASE_DIR, capture_output=True, text=True, check=True
-    )
-    folder = Path(tempfile.mkdtemp(prefix="fresh-clone-"))
-    for name in listed.stdout.splitlines():
-        source = BASE_DIR / name
-        if source.is_file() and not name.startswith(("test-artifacts/", "benchmarks/")):
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, folder / name)
+    folder = working_tree_copy("fresh-clone-")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

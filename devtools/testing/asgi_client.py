@@ -5,8 +5,9 @@ them. Django's own test client builds requests itself and bypasses that handler.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -90,3 +91,46 @@ class AsgiTestClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+async def asgi_request(
+    app: Any, method: str, path: str, body: bytes = b"", headers: Iterable[tuple[bytes, bytes]] = ()
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """One HTTP request straight into an ASGI application, with no client library in between
+    (for comparing handlers byte for byte, and for CPU benchmarks): the client stays connected
+    until the whole answer is sent. Returns the status, the raw headers and the body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": list(headers),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    answered = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop()
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        else:
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                answered.set()
+
+    await app(scope, receive, send)
+    return start["status"], list(start.get("headers", [])), b"".join(chunks)

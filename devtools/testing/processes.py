@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,22 @@ from devtools.reference.keys import TEST_IDEMIX_KEY_FOLDER
 from devtools.testing import logcheck
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def working_tree_copy(prefix: str) -> Path:
+    """A copy of the project's files as a fresh clone has them (tracked and untracked files that
+    git does not ignore; no test artifacts or benchmarks), in a new temporary folder: for the
+    tests of what a newcomer runs on a clean checkout. The caller removes it."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=BASE_DIR, capture_output=True, text=True, check=True
+    )
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    for name in listed.stdout.splitlines():
+        source = BASE_DIR / name
+        if source.is_file() and not name.startswith(("test-artifacts/", "benchmarks/")):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    return folder
 
 
 def free_port() -> int:
