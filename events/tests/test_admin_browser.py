@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.utils import timezone
@@ -175,6 +176,10 @@ def test_staff_changes_a_rule_sees_its_history_and_opens_the_dashboard(browser, 
     assert csp_violations(browser) == []
 
 
+def failures_counted(username: str) -> int:
+    return sum(AccessAttempt.objects.filter(username=username).values_list("failures_since_start", flat=True))
+
+
 def csp_violations(driver) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
 
@@ -194,12 +199,10 @@ def test_the_policy_is_enforced_and_the_login_locks_out_in_the_browser(browser, 
         browser.get(site + "/admin/login/")
         wait_for(browser, "#id_username").send_keys("editor")
         browser.find_element(By.ID, "id_password").send_keys(f"not-the-password-{attempt}")
-        submit = browser.find_element(By.CSS_SELECTOR, "input[type=submit]")
-        submit.click()
-        # The answer to this attempt has replaced the page (its form is gone), so it was counted
-        # before the next attempt starts: waiting for readyState alone could see the old page.
-        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(submit))
-        WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        # The server has counted this attempt before the next one starts. Asked of the database,
+        # not of the page: watching the old form go stale races the navigation in Chromium.
+        WebDriverWait(browser, 15).until(lambda _driver, counted=attempt + 1: failures_counted("editor") >= counted)
     browser.get(site + "/admin/login/")
     wait_for(browser, "#id_username").send_keys("editor")
     browser.find_element(By.ID, "id_password").send_keys("browser-test-password")
