@@ -4,6 +4,7 @@ framework source the overrides copy or change is still the one they were written
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 
@@ -11,7 +12,8 @@ import pytest
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
-from django.urls import Resolver404
+from django.urls import Resolver404, path
+from rest_framework.response import Response
 
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
@@ -132,3 +134,111 @@ def test_the_remembered_resolution_follows_the_urlconf():
             handler.resolve_request(RequestStub("/app/print/"))
     again = handler.resolve_request(RequestStub("/app/print/"))
     assert again is not first and again.func is first.func
+
+
+class SlowApi(APIView):
+    """A view that works until it is cancelled, and notes what happened to it."""
+
+    started: asyncio.Event
+    outcome: list[str]
+    task: asyncio.Task | None = None
+
+    async def get(self, request):
+        SlowApi.task = asyncio.current_task()
+        SlowApi.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            SlowApi.outcome.append("cancelled")
+            raise
+        return Response({})
+
+
+class SlowUrls:
+    urlpatterns = [path("slow", SlowApi.as_view())]
+
+
+def slow_scope() -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/slow",
+        "raw_path": b"/slow",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+
+@override_settings(ROOT_URLCONF=SlowUrls)
+async def test_a_disconnect_cancels_the_work_on_the_request_and_only_that():
+    """The request is processed in the caller's task (no task of its own): the client's disconnect
+    cancels the view, `handle` returns normally with nothing sent, the task is not left
+    cancelled, and no task of the handler is left behind."""
+    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
+    left = asyncio.Event()
+    sent: list[dict] = []
+    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop()
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def client_leaves() -> None:
+        await SlowApi.started.wait()
+        left.set()
+
+    before = asyncio.all_tasks()
+    leaving = asyncio.create_task(client_leaves())
+    await ApiHandler().handle(slow_scope(), receive, send)
+    await leaving
+    assert SlowApi.outcome == ["cancelled"]
+    assert sent == []
+    current = asyncio.current_task()
+    assert SlowApi.task is current  # processed in the caller's task
+    assert current is not None and current.cancelling() == 0
+    await asyncio.sleep(0)  # the listener's own cancellation is delivered
+    assert asyncio.all_tasks() == before
+
+
+@override_settings(ROOT_URLCONF=SlowUrls)
+async def test_a_cancellation_from_outside_is_not_taken_for_a_disconnect():
+    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
+    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop()
+        await asyncio.Event().wait()  # the client stays
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        raise AssertionError("nothing is sent")
+
+    handling = asyncio.create_task(ApiHandler().handle(slow_scope(), receive, send))
+    await SlowApi.started.wait()
+    handling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handling
+    assert SlowApi.outcome == ["cancelled"]
+
+
+async def test_an_answered_request_leaves_no_task_behind():
+    body, headers = b"{", ((b"content-type", b"application/json"),)
+    await call(asgi.application, "POST", "/app/credentials/", body, headers)  # starts the background tasks
+    await asyncio.sleep(0)
+    before = asyncio.all_tasks()
+    status, _, _ = await call(asgi.application, "POST", "/app/credentials/", body, headers)
+    await asyncio.sleep(0)
+    assert status == 422
+    assert asyncio.all_tasks() == before
