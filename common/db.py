@@ -4,12 +4,14 @@ Each call runs its whole unit of database work in a worker thread and returns th
 (to the psycopg pool) before it comes back, so no connection is held while a request waits for
 a signer (issue "Performance"). An unreachable database becomes 503 `storage_unavailable`.
 
-On PostgreSQL the hot path's one write per request (the submission record with its UCIs) does
-not hop to a thread: `run_statement` sends it on a psycopg async connection from a pool of the
-running event loop (`async_pool`), with the connection settings of Django's own (cursor class,
-adapters, time zone, role), so the server receives the same statement as through the ORM
-(issue 12, benchmarks/PROFILE.md "The submission write without a thread hop"). The pools are closed by the ASGI lifespan
-at shutdown (`async_pools_close`).
+On PostgreSQL the hot path's statements do not hop to a thread: `run_statement` sends one on a
+psycopg async connection from a pool of the running event loop (`async_pool`), with the
+connection settings of Django's own (cursor class, adapters, time zone, role), so the server
+receives the same values as through the ORM (issue 12, benchmarks/PROFILE.md "The submission
+write without a thread hop"). The one write per request (the submission record with its UCIs)
+goes through `run_inserts`, which commits the rows of the requests that finish at the same time
+in one statement (group commit). The pools are closed by the ASGI lifespan at shutdown
+(`async_pools_close`).
 
 Every unit also records whether the database was reachable (`database_observation()`), so that
 `/health`, which answers from checks refreshed in the background, shows an outage (or the
@@ -19,6 +21,7 @@ recovery) that real traffic has seen at once.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import functools
 import logging
@@ -151,7 +154,11 @@ async def async_pool() -> AsyncConnectionPool:
 
 
 async def async_pools_close() -> None:
-    """Close the pool of the running loop (ASGI lifespan shutdown, test teardown)."""
+    """Close the pool of the running loop (ASGI lifespan shutdown, test teardown), once the rows
+    waiting for `run_inserts` are written."""
+    queue = _insert_queues.pop(asyncio.get_running_loop(), None)
+    if queue is not None and queue.writer is not None and not queue.writer.done():
+        await queue.writer
     pool = _pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.close()
@@ -179,6 +186,119 @@ async def run_statement(sql: str, params: Sequence[Any], *, fetch_one: bool = Fa
         raise _unavailable(started, exc) from None
     _observe(started, True)
     return row
+
+
+# --- Single-row INSERTs, committed together with those of concurrent requests ---------------------
+
+# At most this many parameters in one batched statement (PostgreSQL allows 65,535).
+BATCH_MAX_PARAMETERS = 20_000
+
+
+class _InsertUnit:
+    """The single-row INSERTs of one caller, which must be committed together, and the future the
+    caller waits on."""
+
+    __slots__ = ("statements", "done", "started", "parameters")
+
+    def __init__(self, statements: Sequence[tuple[str, Sequence[Any]]], done: asyncio.Future[None]) -> None:
+        self.statements = statements
+        self.done = done
+        self.started = time.monotonic()
+        self.parameters = sum(len(params) for _, params in statements)
+
+
+class _InsertQueue:
+    """The units waiting to be written on one event loop, and the task that writes them."""
+
+    def __init__(self) -> None:
+        self.waiting: collections.deque[_InsertUnit] = collections.deque()
+        self.writer: asyncio.Task[None] | None = None
+
+
+_insert_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _InsertQueue] = weakref.WeakKeyDictionary()
+
+
+async def run_inserts(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Execute single-row `INSERT … VALUES (…)` statements (from `insert_statement`) atomically,
+    on the async pool (PostgreSQL; see `async_statements_supported`), committed in one statement
+    with the inserts other requests of this event loop make at the same time (group commit).
+
+    The caller waits until its rows are committed, as with `run_statement`; while one batch is
+    being written the next one gathers, so a busy worker sends one statement (and the database
+    makes one commit) for many requests: less CPU on both sides (benchmarks/PROFILE.md). Rows of
+    the same table and columns become one multi-row `VALUES` list; the lists of the other tables
+    go into data-modifying CTEs. A batch the database refuses (a constraint, a value) is written
+    again unit by unit, so only the unit at fault fails; an unreachable database fails every unit
+    with 503 `storage_unavailable`, as `run_statement` does."""
+    loop = asyncio.get_running_loop()
+    queue = _insert_queues.get(loop)
+    if queue is None:
+        queue = _insert_queues[loop] = _InsertQueue()
+    unit = _InsertUnit(statements, loop.create_future())
+    queue.waiting.append(unit)
+    if queue.writer is None or queue.writer.done():
+        # A context of its own: the writer's log lines belong to no request.
+        queue.writer = loop.create_task(_inserts_write(queue), name="database-insert-writer", context=contextvars.Context())
+    await unit.done
+
+
+async def _inserts_write(queue: _InsertQueue) -> None:
+    batch: list[_InsertUnit] = []
+    try:
+        while queue.waiting:
+            parameters = 0
+            while queue.waiting and (not batch or parameters + queue.waiting[0].parameters <= BATCH_MAX_PARAMETERS):
+                unit = queue.waiting.popleft()
+                batch.append(unit)
+                parameters += unit.parameters
+            await _batch_write(batch)
+            batch = []
+    finally:  # cancelled (the loop is torn down): whether these were written is not known
+        for unit in [*batch, *queue.waiting]:
+            if not unit.done.done():
+                unit.done.set_exception(errors.storage_unavailable())
+        queue.waiting.clear()
+
+
+async def _batch_write(batch: list[_InsertUnit]) -> None:
+    try:
+        await run_statement(*batch_statement([statement for unit in batch for statement in unit.statements]))
+    except errors.ServiceError as exc:  # the database is unreachable: every unit fails alike
+        for unit in batch:
+            if not unit.done.done():
+                unit.done.set_exception(exc)
+        return
+    except Exception as exc:
+        if len(batch) > 1:
+            for unit in batch:  # again one by one: only the unit at fault fails
+                await _batch_write([unit])
+        elif not batch[0].done.done():
+            batch[0].done.set_exception(exc)
+        return
+    for unit in batch:
+        _observe(unit.started, True)
+        if not unit.done.done():  # a caller that was cancelled no longer waits
+            unit.done.set_result(None)
+
+
+def batch_statement(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """Single-row `INSERT … VALUES (…)` statements as one statement: those with the same text
+    (table and columns) as one multi-row `VALUES` list, in the order given; every list but the
+    last in a data-modifying CTE. One statement is atomic without a transaction."""
+    groups: dict[str, list[Sequence[Any]]] = {}
+    for sql, params in statements:
+        groups.setdefault(sql, []).append(params)
+    parts: list[str] = []
+    parameters: list[Any] = []
+    for sql, rows in groups.items():
+        head, separator, values = sql.partition(" VALUES ")
+        if not separator:
+            raise ValueError("not a single-row INSERT … VALUES (…) statement")
+        parts.append(f"{head} VALUES {', '.join([values] * len(rows))}")
+        for params in rows:
+            parameters.extend(params)
+    ctes = ", ".join(f"batch_{index} AS ({part})" for index, part in enumerate(parts[:-1]))
+    return (f"WITH {ctes} " if ctes else "") + parts[-1], parameters
 
 
 # The ORM code that `insert_statement` mirrors, with the SHA-256 of its source at the pinned Django

@@ -19,7 +19,7 @@ from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.db import async_statements_supported, insert_statement, run_db, run_statement
+from common.db import async_statements_supported, batch_statement, insert_statement, run_db, run_inserts, run_statement
 from common.keyfiles import key32_cached
 from events.types import Holder
 from signing.models import EventSubmission, IssuanceSession, PrintToken, UciAuditRecord
@@ -157,22 +157,13 @@ def _records_statements(outcome: SubmissionOutcome) -> list[tuple[str, list[Any]
     return statements
 
 
-def _records_statement_postgresql(outcome: SubmissionOutcome) -> tuple[str, list[Any]]:
-    """All the records as one statement (data-modifying CTEs): atomic without a transaction, one
-    round trip."""
-    statements = _records_statements(outcome)
-    ctes = ", ".join(f"uci_{index} AS ({sql})" for index, (sql, _) in enumerate(statements[:-1]))
-    sql = (f"WITH {ctes} " if ctes else "") + statements[-1][0]
-    return sql, [param for _, params in statements for param in params]
-
-
 def _records_write(outcome: SubmissionOutcome) -> None:
     """The UCI records and the submission record through Django's connection (sync): on PostgreSQL
-    the one statement of `_records_statement_postgresql`; elsewhere (SQLite, the embedded
-    default) plain statements inside a transaction."""
+    as one statement (`common.db.batch_statement`: data-modifying CTEs, atomic without a
+    transaction); elsewhere (SQLite, the embedded default) plain statements in a transaction."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(*_records_statement_postgresql(outcome))
+            cursor.execute(*batch_statement(_records_statements(outcome)))
         else:
             with transaction.atomic():
                 for sql, params in _records_statements(outcome):
@@ -181,10 +172,11 @@ def _records_write(outcome: SubmissionOutcome) -> None:
 
 async def submission_record(*, outcome: SubmissionOutcome) -> None:
     """Append the UCIs the EU signer issued (decision e) and the submission record, in one
-    transaction: on PostgreSQL one statement on a psycopg async connection, without a thread hop
-    (`common.db.run_statement`); elsewhere through `run_db`."""
+    transaction: on PostgreSQL on a psycopg async connection, without a thread hop, committed
+    together with the records of the requests that finish at the same time
+    (`common.db.run_inserts`); elsewhere through `run_db`."""
     if async_statements_supported():
-        await run_statement(*_records_statement_postgresql(outcome))
+        await run_inserts(_records_statements(outcome))
     else:
         await run_db(_records_write, outcome)
 

@@ -125,3 +125,90 @@ async def test_the_async_pool_recovers_after_an_outage(pools_closed, observation
     finally:
         await db.async_pools_close()
         private_postgres_remove(server)
+
+
+# --- run_inserts: single-row INSERTs committed together with those of concurrent callers --------
+
+
+def test_batch_statement_joins_rows_of_the_same_table_and_columns():
+    a = ('INSERT INTO "a" ("x") VALUES (%s)', [1])
+    b = ('INSERT INTO "b" ("y", "z") VALUES (%s, %s)', [2, 3])
+    a2 = ('INSERT INTO "a" ("x") VALUES (%s)', [4])
+    assert db.batch_statement([a]) == ('INSERT INTO "a" ("x") VALUES (%s)', [1])
+    assert db.batch_statement([a, b, a2]) == (
+        'WITH batch_0 AS (INSERT INTO "a" ("x") VALUES (%s), (%s)) INSERT INTO "b" ("y", "z") VALUES (%s, %s)',
+        [1, 4, 2, 3],
+    )
+    with pytest.raises(ValueError):
+        db.batch_statement([("DELETE FROM a", [])])
+
+
+@pytest.fixture
+async def inserts_table(pools_closed):
+    await db.run_statement("CREATE TABLE IF NOT EXISTS inserts_test (x int PRIMARY KEY, label text NOT NULL)", [])
+    yield
+    await db.run_statement("DROP TABLE inserts_test", [])
+
+
+def row(x: int, label: str | None = "row") -> tuple[str, list]:
+    return "INSERT INTO inserts_test (x, label) VALUES (%s, %s)", [x, label]
+
+
+async def stored() -> list[tuple]:
+    pool = await db.async_pool()
+    async with pool.connection() as conn:
+        cursor = await conn.execute("SELECT x, label FROM inserts_test ORDER BY x")
+        return await cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_concurrent_inserts_share_statements_and_all_are_committed(inserts_table, monkeypatch):
+    statements = []
+    run_statement = db.run_statement
+
+    async def counted(sql, params, **kwargs):
+        statements.append(sql)
+        return await run_statement(sql, params, **kwargs)
+
+    monkeypatch.setattr(db, "run_statement", counted)
+    await asyncio.gather(*(db.run_inserts([row(x), row(1000 + x)]) for x in range(50)))
+    assert await stored() == sorted([(x, "row") for x in range(50)] + [(1000 + x, "row") for x in range(50)])
+    assert 1 <= len(statements) < 50  # the 50 callers' rows went out in a few statements, not 50
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_unit_fails_alone_and_atomically(inserts_table):
+    """A batch the database refuses is written again unit by unit: only the unit at fault fails,
+    and none of its rows is stored (its rows are one statement)."""
+    results = await asyncio.gather(
+        db.run_inserts([row(1)]),
+        db.run_inserts([row(2), row(3, None)]),  # NOT NULL violated: the whole unit fails
+        db.run_inserts([row(4)]),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], psycopg.errors.NotNullViolation)
+    assert await stored() == [(1, "row"), (4, "row")]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_cancelled_caller_does_not_disturb_the_others(inserts_table):
+    first = asyncio.create_task(db.run_inserts([row(1)]))
+    second = asyncio.create_task(db.run_inserts([row(2)]))
+    await asyncio.sleep(0)  # both are queued
+    first.cancel()
+    await second
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await db.run_inserts([row(3)])
+    assert [x for x, _ in await stored()] in ([1, 2, 3], [2, 3])  # written unless it had not gone out
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_inserts_into_an_unreachable_database_are_503(pools_closed, observation_restored, monkeypatch, settings):
+    unreachable = {**db._async_connection_kwargs(), "port": free_port()}
+    monkeypatch.setattr(db, "_async_connection_kwargs", lambda: unreachable)
+    settings.DATABASE_POOL = {**settings.DATABASE_POOL, "timeout": 0.3}
+    results = await asyncio.gather(db.run_inserts([row(1)]), db.run_inserts([row(2)]), return_exceptions=True)
+    assert all(isinstance(result, errors.ServiceError) and result.code == "storage_unavailable" for result in results)
+    assert db.database_observation()[1] is False

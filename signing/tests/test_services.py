@@ -1,8 +1,9 @@
 """The submission record and the UCI audit trail: on PostgreSQL written on the async pool
-(`common.db.run_statement`), with the same rows as through Django's connection (`run_db`)."""
+(`common.db.run_inserts`), with the same rows as through Django's connection (`run_db`)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -102,6 +103,28 @@ async def test_both_paths_store_the_same_rows(no_thread_hop):
         assert through_async_pool == through_django
         assert len(through_django[UciAuditRecord._meta.db_table]) == len(outcome.ucis)
         assert len(through_django[EventSubmission._meta.db_table]) == 1
+
+
+async def test_records_written_together_are_the_records_written_one_by_one(no_thread_hop, monkeypatch):
+    """Concurrent writes share statements (`common.db.run_inserts`) and store the same rows."""
+    records = outcomes()
+    for outcome in records:
+        await submission_record(outcome=outcome)
+    one_by_one = await rows_as_stored()
+    statements = []
+    run_statement = db.run_statement
+
+    async def counted(sql, params, **kwargs):
+        statements.append(sql)
+        return await run_statement(sql, params, **kwargs)
+
+    monkeypatch.setattr(db, "run_statement", counted)
+    await asyncio.gather(*(submission_record(outcome=outcome) for outcome in records))
+    together = await rows_as_stored()
+    assert {table: sorted(rows) for table, rows in together.items()} == {
+        table: sorted(rows) for table, rows in one_by_one.items()
+    }
+    assert len(statements) < len(records)
 
 
 async def test_the_records_are_one_statement(monkeypatch):
