@@ -53,7 +53,7 @@ async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
     stoken = uuid.uuid4()
     key, seconds = session_key(stoken), settings.EXPIRATION_TIME_IN_SECONDS
     if async_statements_supported():
-        await run_statement(*_session_create_statement(key, prepare_issue_message, seconds))
+        await run_inserts([_session_create_statement(key, prepare_issue_message, seconds)])
     else:
         await run_db(_session_create, key, prepare_issue_message, seconds)
     return stoken
@@ -63,9 +63,20 @@ def _session_lookup(key: str) -> str | None:
     return IssuanceSession.objects.filter(key=key, expires_at__gt=Now()).values_list("value", flat=True).first()
 
 
+def _session_lookup_sql() -> str:
+    """`_session_lookup` as one PostgreSQL statement (Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
+    table = connection.ops.quote_name(IssuanceSession._meta.db_table)
+    return f'SELECT "value" FROM {table} WHERE "key" = %s AND "expires_at" > STATEMENT_TIMESTAMP() LIMIT 1'
+
+
 async def session_lookup(*, stoken: uuid.UUID) -> str | None:
-    """The session's value without consuming it, or None when unknown or expired."""
-    return await run_db(_session_lookup, session_key(stoken))
+    """The session's value without consuming it, or None when unknown or expired; on PostgreSQL
+    one statement on the async pool, without a thread hop."""
+    key = session_key(stoken)
+    if async_statements_supported():
+        row = await run_statement(_session_lookup_sql(), [key], fetch_one=True)
+        return row[0] if row else None
+    return await run_db(_session_lookup, key)
 
 
 def _session_consume_sql(vendor: str) -> str:

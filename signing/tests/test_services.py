@@ -186,11 +186,14 @@ async def test_sessions_on_the_async_pool_match_the_orm_path(no_thread_hop):
     seconds = services.settings.EXPIRATION_TIME_IN_SECONDS
     assert timedelta(seconds=seconds - 5) < ours[2] <= timedelta(seconds=seconds)
     assert timedelta(seconds=55) < theirs[2] <= timedelta(seconds=60)
+    assert await services.session_lookup(stoken=stoken) == "bWVzc2FnZQ=="  # not consumed by a lookup
+    assert await sync_to_async(services._session_lookup)(services.session_key(stoken)) == "bWVzc2FnZQ=="
     assert await services.session_consume(stoken=stoken) == "bWVzc2FnZQ=="
     assert await services.session_consume(stoken=stoken) is None
+    assert await services.session_lookup(stoken=stoken) is None
 
 
-async def test_an_expired_session_is_not_consumed_on_the_async_pool(no_thread_hop):
+async def test_an_expired_session_is_neither_found_nor_consumed_on_the_async_pool(no_thread_hop):
     stoken = await services.session_create(prepare_issue_message="eA==")
 
     def expire():
@@ -198,4 +201,5 @@ async def test_an_expired_session_is_not_consumed_on_the_async_pool(no_thread_ho
             cursor.execute("UPDATE signing_issuancesession SET expires_at = now() - interval '1 second'")
 
     await sync_to_async(expire)()
+    assert await services.session_lookup(stoken=stoken) is None
     assert await services.session_consume(stoken=stoken) is None
