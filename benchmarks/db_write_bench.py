@@ -1,6 +1,8 @@
-"""CPU per submission write: the old path (`run_db`: a thread hop, Django's connection, the psycopg
-pool of Django) against the new one (`common.db.run_statement`: psycopg's async connection from a
-per-loop async pool, no thread), in-process on uvloop as in production (coronacheck/server.py).
+"""CPU per submission write, in-process on uvloop as in production (coronacheck/server.py), by
+three paths: `run_db` (a thread hop, Django's connection, the psycopg pool of Django); one
+statement per write on psycopg's async connection from a per-loop async pool, no thread
+(`common.db.run_statement`); and the group commit the service uses (`common.db.run_inserts`
+through `signing.services.submission_record`: the writes in flight together share a statement).
 
     PG_PORT=54351 bin/postgres start
     .venv/bin/python benchmarks/db_write_bench.py [--writes 4000] [--concurrency 32] [--rounds 5]
@@ -83,7 +85,14 @@ async def old_path(outcome) -> None:
     await run_db(_records_write, outcome)
 
 
-async def new_path(outcome) -> None:
+async def statement_path(outcome) -> None:
+    from common.db import batch_statement, run_statement
+    from signing.services import _records_statements
+
+    await run_statement(*batch_statement(_records_statements(outcome)))
+
+
+async def group_commit_path(outcome) -> None:
     from signing.services import submission_record
 
     await submission_record(outcome=outcome)
@@ -106,7 +115,11 @@ async def measure(write, batch: list, concurrency: int) -> tuple[float, float]:
 async def bench(args: argparse.Namespace) -> None:
     from common.db import async_pools_close
 
-    paths = {"old (run_db, thread hop)": old_path, "new (async pool, no thread)": new_path}
+    paths = {
+        "run_db (thread hop)": old_path,
+        "one statement per write": statement_path,
+        "group commit (run_inserts)": group_commit_path,
+    }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
     for write in paths.values():  # warm up: pools filled, code paths imported
         await measure(write, outcomes(args.concurrency * 10), args.concurrency)
