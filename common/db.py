@@ -174,12 +174,21 @@ async def run_statement(sql: str, params: Sequence[Any], *, fetch_one: bool = Fa
     `async_pool()`, in autocommit: atomic on its own; with `fetch_one`, return its first row (or
     None). The unit is observed like `run_db`'s, and an unreachable database becomes 503
     `storage_unavailable` after `DATABASE_POOL_TIMEOUT`."""
+    return await _statement_run(lambda cursor: (sql, params), fetch_one=fetch_one)
+
+
+StatementBuild = Callable[[psycopg.AsyncCursor[Any]], tuple[str, Sequence[Any] | None]]
+
+
+async def _statement_run(build: StatementBuild, *, fetch_one: bool = False) -> tuple[Any, ...] | None:
+    """`run_statement` for a statement that `build` makes with the cursor it will run on."""
     started = time.monotonic()
     row = None
     try:
         pool = await async_pool()
         async with pool.connection() as conn:
-            cursor = await conn.execute(sql, params)
+            cursor = conn.cursor()
+            await cursor.execute(*build(cursor))
             if fetch_one:
                 row = await cursor.fetchone()
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # PoolTimeout is one
@@ -262,7 +271,8 @@ async def _inserts_write(queue: _InsertQueue) -> None:
 
 async def _batch_write(batch: list[_InsertUnit]) -> None:
     try:
-        await run_statement(*batch_statement([statement for unit in batch for statement in unit.statements]))
+        statements = [statement for unit in batch for statement in unit.statements]
+        await _statement_run(functools.partial(_batch_statement_merged, statements))
     except errors.ServiceError as exc:  # the database is unreachable: every unit fails alike
         for unit in batch:
             if not unit.done.done():
@@ -285,20 +295,43 @@ def batch_statement(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[st
     """Single-row `INSERT … VALUES (…)` statements as one statement: those with the same text
     (table and columns) as one multi-row `VALUES` list, in the order given; every list but the
     last in a data-modifying CTE. One statement is atomic without a transaction."""
-    groups: dict[str, list[Sequence[Any]]] = {}
+    groups: dict[str, list[tuple[str, Sequence[Any]]]] = {}
     for sql, params in statements:
-        groups.setdefault(sql, []).append(params)
-    parts: list[str] = []
-    parameters: list[Any] = []
-    for sql, rows in groups.items():
-        head, separator, values = sql.partition(" VALUES ")
-        if not separator:
-            raise ValueError("not a single-row INSERT … VALUES (…) statement")
-        parts.append(f"{head} VALUES {', '.join([values] * len(rows))}")
-        for params in rows:
-            parameters.extend(params)
+        head, values = _insert_split(sql)
+        groups.setdefault(head, []).append((values, params))
+    merged = _batch_join({head: [values for values, _ in rows] for head, rows in groups.items()})
+    return merged, [param for rows in groups.values() for _, params in rows for param in params]
+
+
+def _batch_statement_merged(
+    statements: Sequence[tuple[str, Sequence[Any]]], cursor: psycopg.AsyncCursor[Any]
+) -> tuple[str, Sequence[Any] | None]:
+    """`batch_statement` for `cursor`. With client-side binding (Django's default) the values
+    are merged in row by row (`mogrify`, which psycopg's own `execute` does too) and the batch
+    goes without parameters: psycopg parses each single-row text once and remembers it, while a
+    batch's text, new each time and longer than psycopg remembers, would be parsed for every batch
+    (~75 µs per print request, ~110 per credentials flow: benchmarks/PROFILE.md)."""
+    if not isinstance(cursor, psycopg.AsyncClientCursor):  # server-side binding: parameters apart
+        return batch_statement(statements)
+    groups: dict[str, list[str]] = {}
+    for sql, params in statements:
+        head, values = _insert_split(cursor.mogrify(sql, params))
+        groups.setdefault(head, []).append(values)
+    return _batch_join(groups), None
+
+
+def _insert_split(sql: str) -> tuple[str, str]:
+    """`INSERT INTO t (…)` and `(…)` of a single-row `INSERT INTO t (…) VALUES (…)`."""
+    head, separator, values = sql.partition(" VALUES ")
+    if not separator:
+        raise ValueError("not a single-row INSERT … VALUES (…) statement")
+    return head, values
+
+
+def _batch_join(groups: dict[str, list[str]]) -> str:
+    parts = [f"{head} VALUES {', '.join(rows)}" for head, rows in groups.items()]
     ctes = ", ".join(f"batch_{index} AS ({part})" for index, part in enumerate(parts[:-1]))
-    return (f"WITH {ctes} " if ctes else "") + parts[-1], parameters
+    return (f"WITH {ctes} " if ctes else "") + parts[-1]
 
 
 # The ORM code that `insert_statement` mirrors, with the SHA-256 of its source at the pinned Django

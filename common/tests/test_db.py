@@ -1,5 +1,6 @@
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -11,6 +12,7 @@ from common.db import GUARDED_SOURCES
 from devtools.testing.guards import source_digest
 from devtools.testing.processes import free_port
 from devtools.testing.service import private_postgres, private_postgres_remove
+from devtools.testing.statements import statements_counted
 
 
 @pytest.mark.django_db
@@ -143,6 +145,24 @@ def test_batch_statement_joins_rows_of_the_same_table_and_columns():
         db.batch_statement([("DELETE FROM a", [])])
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_the_merged_batch_is_the_text_psycopg_would_send(pools_closed):
+    """With client-side binding the batch goes out with its values merged in row by row: the same
+    text as psycopg's own merge of `batch_statement` and its parameters."""
+    statements = [
+        ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [1, "it's 100 %s %% \\ ünï"]),
+        ('INSERT INTO "b" ("z") VALUES ((STATEMENT_TIMESTAMP() + %s))', [timedelta(seconds=90)]),
+        ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [None, datetime(2024, 2, 29, 23, 59, tzinfo=UTC)]),
+    ]
+    pool = await db.async_pool()
+    async with pool.connection() as conn:
+        cursor = conn.cursor()
+        merged, parameters = db._batch_statement_merged(statements, cursor)
+        assert parameters is None
+        assert merged == cursor.mogrify(*db.batch_statement(statements))
+        assert merged.count("VALUES") == 2
+
+
 @pytest.fixture
 async def inserts_table(pools_closed):
     await db.run_statement("CREATE TABLE IF NOT EXISTS inserts_test (x int PRIMARY KEY, label text NOT NULL)", [])
@@ -163,14 +183,7 @@ async def stored() -> list[tuple]:
 
 @pytest.mark.django_db(transaction=True)
 async def test_concurrent_inserts_share_statements_and_all_are_committed(inserts_table, monkeypatch):
-    statements = []
-    run_statement = db.run_statement
-
-    async def counted(sql, params, **kwargs):
-        statements.append(sql)
-        return await run_statement(sql, params, **kwargs)
-
-    monkeypatch.setattr(db, "run_statement", counted)
+    statements = statements_counted(monkeypatch)
     await asyncio.gather(*(db.run_inserts([row(x), row(1000 + x)]) for x in range(50)))
     assert await stored() == sorted([(x, "row") for x in range(50)] + [(1000 + x, "row") for x in range(50)])
     assert 1 <= len(statements) < 50  # the 50 callers' rows went out in a few statements, not 50

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from common import db, errors
+from devtools.testing.statements import statements_counted
 from signing import services
 from signing.models import EventSubmission, UciAuditRecord
 from signing.services import SubmissionOutcome, UciRecord, submission_record
@@ -111,14 +112,7 @@ async def test_records_written_together_are_the_records_written_one_by_one(no_th
     for outcome in records:
         await submission_record(outcome=outcome)
     one_by_one = await rows_as_stored()
-    statements = []
-    run_statement = db.run_statement
-
-    async def counted(sql, params, **kwargs):
-        statements.append(sql)
-        return await run_statement(sql, params, **kwargs)
-
-    monkeypatch.setattr(db, "run_statement", counted)
+    statements = statements_counted(monkeypatch)
     await asyncio.gather(*(submission_record(outcome=outcome) for outcome in records))
     together = await rows_as_stored()
     assert {table: sorted(rows) for table, rows in together.items()} == {
