@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import os
 import signal
 import sys
@@ -33,7 +34,9 @@ from typing import Any
 
 import uvicorn
 from django.conf import settings
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from common.eager import eager_task
 
 TIMEOUT_BODY = b'{"detail":"Request timed out.","code":"request_timeout"}'
 TIMEOUT_RESPONSE = (
@@ -49,6 +52,11 @@ HEAD_TOO_LARGE_RESPONSE = (
     b"content-length: " + str(len(HEAD_TOO_LARGE_BODY)).encode() + b"\r\n"
     b"connection: close\r\n\r\n" + HEAD_TOO_LARGE_BODY
 )
+
+
+# Health probes (api.md §7): answered from checks refreshed in the background, so they start at
+# once (`GuardedHttpToolsProtocol._start_asgi_task`).
+EAGER_PATHS = frozenset({"/health", "/"})
 
 
 class _HeadTooLarge(Exception):
@@ -68,6 +76,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.head_bytes = 0  # size of the current request's line and headers so far
         self.in_head = False  # a request has begun and its head is not complete yet
         self.raw_head_bytes = 0
+        self.eager_pending: tuple[RequestResponseCycle, Any] | None = None
 
     def _deadline_set(self, seconds: float | None) -> None:
         if self.read_deadline is not None:
@@ -136,6 +145,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
+        # A request has begun: the keep-alive timer of an answer written while the previous
+        # request's bytes were parsed (an eager probe, see `_start_asgi_task`) no longer applies.
+        self._unset_keepalive_if_required()
         self.in_head, self.raw_head_bytes = True, 0
         super().on_message_begin()
         if self.read_deadline is None:
@@ -149,6 +161,23 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._deadline_set(None)
+        if self.eager_pending is not None:
+            cycle, app = self.eager_pending
+            self.eager_pending = None
+            context = contextvars.Context() if self.config.reset_contextvars else contextvars.copy_context()
+            task = eager_task(self.loop, cycle.run_asgi(app), context)
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        # A probe (`EAGER_PATHS`) starts once its request is complete, at once (`common.eager`):
+        # answered from cached checks, it is written in this callback instead of after the
+        # issuance work the loop has queued.
+        scope = cycle.scope
+        if cycle.more_body and scope["path"] in EAGER_PATHS and scope["method"] in ("GET", "HEAD"):
+            self.eager_pending = (cycle, app)
+            return
+        super()._start_asgi_task(cycle, app)
 
     def on_response_complete(self) -> None:
         self.answered = True

@@ -167,3 +167,47 @@ def test_one_endless_header_line_is_431_and_closed(server):
     # The 431 is sent; when the client is still sending, the kernel may reset the connection
     # (unread data at close) before the client reads it.
     assert answer == b"" or status_and_body(answer)[0] == 431
+
+
+def answers(raw: bytes) -> list[tuple[bytes, dict[bytes, bytes], bytes]]:
+    """The HTTP/1.1 answers in `raw`, in order: status line, headers (lower-case names) and body."""
+    found = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        status, *lines = head.split(b"\r\n")
+        headers = dict(line.split(b": ", 1) for line in lines)
+        headers = {name.lower(): value for name, value in headers.items()}
+        length = int(headers[b"content-length"])
+        found.append((status, headers, rest[:length]))
+        raw = rest[length:]
+    return found
+
+
+def test_a_probe_answered_at_once_keeps_the_order_and_the_bytes_of_pipelined_answers(server):
+    """`/health` starts as soon as its request is complete (`EAGER_PATHS`), other requests as
+    tasks: pipelined on one connection, every answer comes in request order, and the probe
+    answered at once has the same bytes as one that waited its turn (started as a task)."""
+
+    def get(path: str, request_id: str, extra: bytes = b"") -> bytes:
+        return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: {request_id}\r\n".encode() + extra + b"\r\n"
+
+    post = b"POST /documentation/V2Event/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: second\r\n"
+    post += b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    pipelined = get("/health", "first") + post + get("/health", "third") + get("/", "fourth", b"Connection: close\r\n")
+    with connect(server) as sock:
+        sock.sendall(pipelined)
+        received = answers(read_until_closed(sock))
+    assert [headers[b"x-request-id"] for _, headers, _ in received] == [b"first", b"second", b"third", b"fourth"]
+    assert [status for status, _, _ in received] == [
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 422 Unprocessable Entity",
+        b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
+    ]
+    (_, at_once, body_at_once), (_, queued, body_queued) = received[0], received[2]  # the third waited for the second
+    assert list(at_once) == list(queued)  # the same headers in the same order
+    assert {name: value for name, value in at_once.items() if name not in (b"date", b"x-request-id")} == {
+        name: value for name, value in queued.items() if name not in (b"date", b"x-request-id")
+    }
+    assert json.loads(body_at_once).keys() == json.loads(body_queued).keys() == {"running", "service_status"}
+    assert received[3][1][b"connection"] == b"close"
