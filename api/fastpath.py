@@ -14,7 +14,8 @@ must be read again against the new source before its digest is updated.
 - `ApiHandler`: Django's `ASGIHandler` for the API paths only (`coronacheck.asgi` routes them
   here): the middleware chain without the admin's middleware, the pure hooks of
   `INLINE_MIDDLEWARE` called inline (`InlineHooks`), and the request signals, `response.close()`
-  and DRF's rendering run in the event loop.
+  and DRF's rendering run in the event loop; the request is processed in the server's task, with
+  only the disconnect listener as a task of its own (Django makes two tasks per request).
 - `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops.
 - `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread, and
   `dispatch` without adrf's per-request `view_is_async` check (every API view is async; checked
