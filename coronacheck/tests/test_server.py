@@ -17,6 +17,7 @@ from django.db import connection
 
 from devtools.testing.service import database_url, start_service
 
+METRICS_TOKEN = "test-server-metrics"
 # The client gives up after this many dripped bytes (one every 0.2 s: 40 s, far past the 1 s limit).
 DRIP_BUDGET = 200
 
@@ -31,6 +32,7 @@ def server(django_db_setup, django_db_blocker):
             "REQUEST_HEADER_TIMEOUT_SECONDS": "1",
             "REQUEST_BODY_TIMEOUT_SECONDS": "1",
             "SERVER_KEEP_ALIVE_SECONDS": "1",
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     yield service
@@ -211,3 +213,27 @@ def test_a_probe_answered_at_once_keeps_the_order_and_the_bytes_of_pipelined_ans
     }
     assert json.loads(body_at_once).keys() == json.loads(body_queued).keys() == {"running", "service_status"}
     assert received[3][1][b"connection"] == b"close"
+
+
+def test_a_probe_that_closes_the_connection_ends_the_pipeline(server):
+    """`Connection: close` on a probe answered at once: that answer is the last one, and a request
+    pipelined after it is neither answered nor worked on (as uvicorn drops it on its own path)."""
+    probe = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: probe\r\nConnection: close\r\n\r\n"
+    post = b"POST /documentation/V2Event/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    post += b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    with httpx.Client(base_url=server.url("http"), timeout=30) as client:
+
+        def posts_answered() -> float:
+            exposition = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+            prefix = 'coronacheck_http_requests_total{endpoint="/documentation/V2Event/",method="POST",status="422"} '
+            return sum(float(line.removeprefix(prefix)) for line in exposition.splitlines() if line.startswith(prefix))
+
+        assert client.post("/documentation/V2Event/", json={}).status_code == 422
+        before = posts_answered()
+        assert before >= 1
+        with connect(server) as sock:
+            sock.sendall(probe + post)
+            received = answers(read_until_closed(sock))
+        assert [(status, headers[b"x-request-id"]) for status, headers, _ in received] == [(b"HTTP/1.1 200 OK", b"probe")]
+        assert client.get("/health").status_code == 200
+        assert posts_answered() == before
