@@ -254,8 +254,8 @@ class ApiHandler(ASGIHandler):
             response = await self.run_get_response(request)
             await self.send_response(response, send)
         except asyncio.CancelledError:
-            if watch.reason is None:
-                raise  # cancelled from outside (shutdown): not a disconnect
+            if watch.reason is None or processing.cancelling() > 1:
+                raise  # cancelled from outside (shutdown), perhaps besides the disconnect
         finally:
             watch.finished = True
             listener.cancel()

@@ -237,7 +237,7 @@ async def run_inserts(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
     makes one commit) for many requests: less CPU on both sides (benchmarks/PROFILE.md). Rows of
     the same table and columns become one multi-row `VALUES` list; the lists of the other tables
     go into data-modifying CTEs. A batch the database refuses (a constraint, a value) is written
-    again unit by unit, so only the unit at fault fails; an unreachable database fails every unit
+    again in halves, so only the unit at fault fails; an unreachable database fails every unit
     with 503 `storage_unavailable`, as `run_statement` does."""
     loop = asyncio.get_running_loop()
     queue = _insert_queues.get(loop)
@@ -267,28 +267,39 @@ async def _inserts_write(queue: _InsertQueue) -> None:
             if not unit.done.done():
                 unit.done.set_exception(errors.storage_unavailable())
         queue.waiting.clear()
+        queue.writer = None  # the finished task would keep the loop (the key) alive
 
 
-async def _batch_write(batch: list[_InsertUnit]) -> None:
+async def _batch_write(batch: list[_InsertUnit]) -> bool:
+    """Write `batch` as one statement and settle its units; False when the database was
+    unreachable (every unit then failed with 503)."""
     try:
         statements = [statement for unit in batch for statement in unit.statements]
         await _statement_run(functools.partial(_batch_statement_merged, statements))
-    except errors.ServiceError as exc:  # the database is unreachable: every unit fails alike
+    except errors.ServiceError:  # the database is unreachable: every unit fails alike
         for unit in batch:
             if not unit.done.done():
-                unit.done.set_exception(exc)
-        return
+                unit.done.set_exception(errors.storage_unavailable())
+        return False
     except Exception as exc:
-        if len(batch) > 1:
-            for unit in batch:  # again one by one: only the unit at fault fails
-                await _batch_write([unit])
-        elif not batch[0].done.done():
-            batch[0].done.set_exception(exc)
-        return
+        if len(batch) == 1:
+            if not batch[0].done.done():
+                batch[0].done.set_exception(exc)
+            return True
+        # Refused: each half again, so that only the unit at fault fails (a few statements
+        # rather than one per unit); an unreachable database fails the rest at once.
+        middle = len(batch) // 2
+        if not await _batch_write(batch[:middle]):
+            for unit in batch[middle:]:
+                if not unit.done.done():
+                    unit.done.set_exception(errors.storage_unavailable())
+            return False
+        return await _batch_write(batch[middle:])
     for unit in batch:
         _observe(unit.started, True)
         if not unit.done.done():  # a caller that was cancelled no longer waits
             unit.done.set_result(None)
+    return True
 
 
 def batch_statement(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:

@@ -44,8 +44,11 @@ class _Continuation(Coroutine[Any, Any, Any]):
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         # Also when the task is cancelled before its first step: the coroutine, stopped at
-        # its first wait, gets the cancellation there.
-        self.waiting_for = _NOTHING
+        # its first wait, gets the cancellation there, and what it waits for is cancelled as
+        # `Task.cancel` would have (an inner task, say).
+        waiting_for, self.waiting_for = self.waiting_for, _NOTHING
+        if isinstance(waiting_for, asyncio.Future) and not waiting_for.done():
+            waiting_for.cancel()
         if self.finished:
             raise typ if val is None else val
         return self.coro.throw(typ, val, tb) if val is not None or tb is not None else self.coro.throw(typ)

@@ -173,8 +173,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # A probe (`EAGER_PATHS`) starts once its request is complete, at once (`common.eager`):
         # answered from cached checks, it is written in this callback instead of after the
         # issuance work the loop has queued.
+        if self.transport.is_closing():
+            return  # an eager answer closed the connection: what was pipelined after it is dropped (as uvicorn does)
         scope = cycle.scope
-        if cycle.more_body and scope["path"] in EAGER_PATHS and scope["method"] in ("GET", "HEAD"):
+        if cycle.more_body and scope["path"] in EAGER_PATHS and scope["method"] in ("GET", "HEAD") and _bodiless(scope):
             self.eager_pending = (cycle, app)
             return
         super()._start_asgi_task(cycle, app)
@@ -182,6 +184,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         self.answered = True
         super().on_response_complete()
+
+
+def _bodiless(scope: Any) -> bool:
+    """A request without a body (and without `Expect: 100-continue`, which only the application's
+    first read answers): its message is complete with its head."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or name == b"expect" or (name == b"content-length" and value.strip() != b"0"):
+            return False
+    return True
 
 
 def _ignore(signum: int, frame: Any) -> None:

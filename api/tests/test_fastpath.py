@@ -242,3 +242,28 @@ async def test_an_answered_request_leaves_no_task_behind():
     await asyncio.sleep(0)
     assert status == 422
     assert asyncio.all_tasks() == before
+
+
+@override_settings(ROOT_URLCONF=SlowUrls)
+async def test_an_outside_cancellation_together_with_a_disconnect_is_not_swallowed():
+    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
+    left = asyncio.Event()
+    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict:
+        if incoming:
+            return incoming.pop()
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        raise AssertionError("nothing is sent")
+
+    handling = asyncio.create_task(ApiHandler().handle(slow_scope(), receive, send))
+    await SlowApi.started.wait()
+    left.set()  # the listener cancels the processing at its next step ...
+    await asyncio.sleep(0)
+    handling.cancel()  # ... and so does the server's shutdown, before the processing ran again
+    with pytest.raises(asyncio.CancelledError):
+        await handling
+    assert SlowApi.outcome == ["cancelled"]

@@ -237,3 +237,12 @@ def test_a_probe_that_closes_the_connection_ends_the_pipeline(server):
         assert [(status, headers[b"x-request-id"]) for status, headers, _ in received] == [(b"HTTP/1.1 200 OK", b"probe")]
         assert client.get("/health").status_code == 200
         assert posts_answered() == before
+
+
+def test_a_probe_with_a_body_is_answered(server):
+    """A probe that sends a body is not started before its body is read: answered normally."""
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    with connect(server) as sock:
+        sock.sendall(request)
+        received = answers(read_until_closed(sock))
+    assert [status for status, _, _ in received] == [b"HTTP/1.1 200 OK"]
