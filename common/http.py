@@ -49,7 +49,6 @@ downstream_record: contextvars.ContextVar[DownstreamRecord | None] = contextvars
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
 _transports: weakref.WeakKeyDictionary[httpx.AsyncClient, PooledTransport] = weakref.WeakKeyDictionary()
-_urls: dict[str, httpx.URL] = {}  # parsed once: the downstream URLs are a handful of settings
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
 
 
@@ -83,13 +82,10 @@ def _new_client(system: str) -> httpx.AsyncClient:
     return client
 
 
+@functools.lru_cache(maxsize=256)
 def _url(url: str) -> httpx.URL:
-    parsed = _urls.get(url)
-    if parsed is None:
-        if len(_urls) > 1000:
-            _urls.clear()
-        parsed = _urls[url] = httpx.URL(url)
-    return parsed
+    """`httpx.URL(url)`, parsed once: the downstream URLs are a handful of settings."""
+    return httpx.URL(url)
 
 
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:

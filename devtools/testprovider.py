@@ -275,6 +275,16 @@ class TestProviderCA:
         cert = builder.sign(self.key, hashes.SHA256())
         return TestProviderCA(cert=cert, key=key, parents=(self.cert, *self.parents))
 
+    def issue_tls_server(self, host: str, *, key_type: str = "ec") -> TestSigner:
+        """A TLS server certificate for `host` (its subjectAltName), valid for 30 days."""
+        key = generate_key(key_type)
+        start = datetime.now(UTC) - timedelta(days=1)
+        builder = self._builder(_name(host, "Test Server Organisation"), key, start, start + timedelta(days=30))
+        builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        cert = builder.sign(self.key, hashes.SHA256())
+        return TestSigner(cert=cert, key=key, chain=(cert, self.cert, *self.parents))
+
     def _builder(self, subject: x509.Name, key: PrivateKey, start: datetime, end: datetime) -> x509.CertificateBuilder:
         issuer_ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return (

@@ -4,6 +4,7 @@ and the UCI audit trail (rules-eu.md §9.4). Each function is one short unit of 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -63,6 +64,7 @@ def _session_lookup(key: str) -> str | None:
     return IssuanceSession.objects.filter(key=key, expires_at__gt=Now()).values_list("value", flat=True).first()
 
 
+@functools.cache
 def _session_lookup_sql() -> str:
     """`_session_lookup` as one PostgreSQL statement (Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
     table = connection.ops.quote_name(IssuanceSession._meta.db_table)
@@ -79,6 +81,7 @@ async def session_lookup(*, stoken: uuid.UUID) -> str | None:
     return await run_db(_session_lookup, key)
 
 
+@functools.cache
 def _session_consume_sql(vendor: str) -> str:
     """Delete the session of a key if it has not expired, returning its value: one statement."""
     now = "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if vendor == "sqlite" else "now()"

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
-from devtools.testing.asgi_client import asgi_request
+from devtools.testing.asgi_client import asgi_request, http_scope
 from devtools.testing.guards import framework_object, source_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,31 +158,14 @@ class SlowUrls:
     urlpatterns = [path("slow", SlowApi.as_view())]
 
 
-def slow_scope() -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/slow",
-        "raw_path": b"/slow",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+@pytest.fixture
+def slow_api():
+    SlowApi.started, SlowApi.outcome, SlowApi.task = asyncio.Event(), [], None
 
 
-@override_settings(ROOT_URLCONF=SlowUrls)
-async def test_a_disconnect_cancels_the_work_on_the_request_and_only_that():
-    """The request is processed in the caller's task (no task of its own): the client's disconnect
-    cancels the view, `handle` returns normally with nothing sent, the task is not left
-    cancelled, and no task of the handler is left behind."""
-    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
-    left = asyncio.Event()
-    sent: list[dict] = []
+def client_receive(left: asyncio.Event):
+    """The ASGI `receive` of a client that sent a request without a body, and disconnects once
+    `left` is set."""
     incoming = [{"type": "http.request", "body": b"", "more_body": False}]
 
     async def receive() -> dict:
@@ -190,6 +173,22 @@ async def test_a_disconnect_cancels_the_work_on_the_request_and_only_that():
             return incoming.pop()
         await left.wait()
         return {"type": "http.disconnect"}
+
+    return receive
+
+
+def slow_scope() -> dict:
+    return http_scope("GET", "/slow", [(b"host", b"localhost")])
+
+
+@override_settings(ROOT_URLCONF=SlowUrls)
+async def test_a_disconnect_cancels_the_work_on_the_request_and_only_that(slow_api):
+    """The request is processed in the caller's task (no task of its own): the client's disconnect
+    cancels the view, `handle` returns normally with nothing sent, the task is not left
+    cancelled, and no task of the handler is left behind."""
+    left = asyncio.Event()
+    sent: list[dict] = []
+    receive = client_receive(left)
 
     async def send(message: dict) -> None:
         sent.append(message)
@@ -212,15 +211,8 @@ async def test_a_disconnect_cancels_the_work_on_the_request_and_only_that():
 
 
 @override_settings(ROOT_URLCONF=SlowUrls)
-async def test_a_cancellation_from_outside_is_not_taken_for_a_disconnect():
-    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
-    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop()
-        await asyncio.Event().wait()  # the client stays
-        return {"type": "http.disconnect"}
+async def test_a_cancellation_from_outside_is_not_taken_for_a_disconnect(slow_api):
+    receive = client_receive(asyncio.Event())  # the client stays
 
     async def send(message: dict) -> None:
         raise AssertionError("nothing is sent")
@@ -245,16 +237,9 @@ async def test_an_answered_request_leaves_no_task_behind():
 
 
 @override_settings(ROOT_URLCONF=SlowUrls)
-async def test_an_outside_cancellation_together_with_a_disconnect_is_not_swallowed():
-    SlowApi.started, SlowApi.outcome = asyncio.Event(), []
+async def test_an_outside_cancellation_together_with_a_disconnect_is_not_swallowed(slow_api):
     left = asyncio.Event()
-    incoming = [{"type": "http.request", "body": b"", "more_body": False}]
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop()
-        await left.wait()
-        return {"type": "http.disconnect"}
+    receive = client_receive(left)
 
     async def send(message: dict) -> None:
         raise AssertionError("nothing is sent")

@@ -4,7 +4,6 @@ and its limits, the answers it understands and each failure it raises."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import gzip
 import ssl
 import tempfile
@@ -13,12 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from common.transport import PooledTransport
+from devtools.testprovider import create_test_ca
 
 Answer = Callable[[bytes], Awaitable[bytes | None]]  # request bytes -> answer bytes, None: close
 
@@ -51,6 +48,16 @@ class Server:
 def ok(body: bytes = b'{"ok":true}', extra: bytes = b"") -> Answer:
     async def answer(_: bytes) -> bytes:
         return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (extra, len(body), body)
+
+    return answer
+
+
+def held_until(release: asyncio.Event) -> Answer:
+    """An empty 200, sent only once `release` is set."""
+
+    async def answer(_: bytes) -> bytes:
+        await release.wait()
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
     return answer
 
@@ -220,12 +227,7 @@ async def test_refused_connection_is_a_connect_error_caused_by_the_os():
 
 async def test_the_pool_limit_queues_requests_then_times_out(serve):
     release = asyncio.Event()
-
-    async def held(_: bytes) -> bytes:
-        await release.wait()
-        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-
-    server = await serve(held)
+    server = await serve(held_until(release))
     async with client(max_connections=1, pool=0.2) as http:
         first = asyncio.create_task(http.get(server.url))
         await asyncio.sleep(0)
@@ -240,12 +242,7 @@ async def test_the_pool_limit_queues_requests_then_times_out(serve):
 
 async def test_a_cancelled_request_frees_its_connection(serve):
     release = asyncio.Event()
-
-    async def held(_: bytes) -> bytes:
-        await release.wait()
-        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-
-    server = await serve(held)
+    server = await serve(held_until(release))
     async with client(max_connections=1) as http:
         transport = http._transport
         assert isinstance(transport, PooledTransport)
@@ -262,41 +259,18 @@ async def test_a_cancelled_request_frees_its_connection(serve):
 
 
 def _certificate_authority() -> tuple[ssl.SSLContext, bytes]:
-    """A server context for `localhost` signed by a fresh CA, and that CA's PEM."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    """A server context for `localhost` signed by a fresh test CA, and that CA's PEM."""
+    authority = create_test_ca("test CA")
+    server = authority.issue_tls_server("localhost")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    key_pem = server_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
     with tempfile.NamedTemporaryFile("wb", suffix=".pem") as chain:
-        chain.write(leaf.public_bytes(serialization.Encoding.PEM) + key_pem)
+        key = server.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain.write(server.cert.public_bytes(serialization.Encoding.PEM) + key)
         chain.flush()
         context.load_cert_chain(chain.name)
-    return context, ca.public_bytes(serialization.Encoding.PEM)
+    return context, authority.cert.public_bytes(serialization.Encoding.PEM)
 
 
 async def test_tls_verifies_the_server_against_the_configured_authority(serve):

@@ -93,13 +93,9 @@ class AsgiTestClient:
         await self._client.aclose()
 
 
-async def asgi_request(
-    app: Any, method: str, path: str, body: bytes = b"", headers: Iterable[tuple[bytes, bytes]] = ()
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """One HTTP request straight into an ASGI application, with no client library in between
-    (for comparing handlers byte for byte, and for CPU benchmarks): the client stays connected
-    until the whole answer is sent. Returns the status, the raw headers and the body."""
-    scope = {
+def http_scope(method: str, path: str, headers: Iterable[tuple[bytes, bytes]] = ()) -> dict[str, Any]:
+    """The ASGI scope of an HTTP/1.1 request from a loopback client, without a query string."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -113,6 +109,15 @@ async def asgi_request(
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
+
+
+async def asgi_request(
+    app: Any, method: str, path: str, body: bytes = b"", headers: Iterable[tuple[bytes, bytes]] = ()
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """One HTTP request straight into an ASGI application, with no client library in between
+    (for comparing handlers byte for byte, and for CPU benchmarks): the client stays connected
+    until the whole answer is sent. Returns the status, the raw headers and the body."""
+    scope = http_scope(method, path, headers)
     incoming = [{"type": "http.request", "body": body, "more_body": False}]
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
