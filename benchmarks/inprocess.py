@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -92,6 +94,28 @@ async def lifespan_stop(messages: asyncio.Queue, task: asyncio.Task) -> None:
     await task
 
 
+async def garbage_report(app, scenario: str, fixtures: dict, requests: int, concurrency: int, top: int = 40) -> None:
+    """What the requests leave to the garbage collector: the objects in reference cycles (which
+    reference counting cannot free), by type, per request."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await run(app, scenario, fixtures, requests, concurrency)
+        gc.collect()
+        garbage = list(gc.garbage)
+        gc.garbage.clear()
+    finally:
+        gc.set_debug(0)
+        gc.enable()
+    counts = collections.Counter(f"{type(item).__module__}.{type(item).__qualname__}" for item in garbage)
+    print(f"cyclic garbage: {len(garbage) / requests:.1f} objects per request; by type:")
+    for name, count in counts.most_common(top):
+        print(f"  {count / requests:8.2f}  {name}")
+    del garbage
+    gc.collect()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=("print", "credentials"), default="print")
@@ -99,6 +123,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--garbage", type=int, default=0, metavar="N")
     arguments = parser.parse_args()
 
     db_url = database_url("bench")
@@ -134,6 +159,8 @@ def main() -> None:
                 await run(application, arguments.scenario, fixtures, arguments.requests // 2, arguments.concurrency)
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(arguments.profile)
+            if arguments.garbage:
+                await garbage_report(application, arguments.scenario, fixtures, arguments.requests, arguments.concurrency)
             await lifespan_stop(*lifespan)
 
         import uvloop  # noqa: PLC0415

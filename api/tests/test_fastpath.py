@@ -5,14 +5,18 @@ framework source the overrides copy or change is still the one they were written
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import inspect
 
 import pytest
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.test import override_settings
 from django.urls import Resolver404, path
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
@@ -252,3 +256,39 @@ async def test_an_outside_cancellation_together_with_a_disconnect_is_not_swallow
     with pytest.raises(asyncio.CancelledError):
         await handling
     assert SlowApi.outcome == ["cancelled"]
+
+
+def _request_garbage() -> list[str]:
+    """The request, response and view objects the last `gc.collect()` found only in reference
+    cycles (kept by `gc.DEBUG_SAVEALL`)."""
+    kinds = (HttpRequest, HttpResponseBase, Request, APIView)
+    return sorted({type(item).__qualname__ for item in gc.garbage if isinstance(item, kinds)})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/health", b"", 200),
+        ("POST", "/documentation/V2Event/", b"{}", 422),
+        ("POST", "/app/print/", b'{"events": []}', 401),
+        ("GET", "/app/print/", b"", 405),
+    ],
+)
+async def test_an_answered_request_leaves_no_reference_cycle(method, path, body, status):
+    """Reference counting frees each request's objects (`api.fastpath._cycles_break`): DRF ties
+    the view, its request and the response into cycles, which the garbage collector had to find."""
+    headers = ((b"content-type", b"application/json"),)
+    await call(asgi.application, method, path, body, headers)  # first-use caches and pools
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        answered = await call(asgi.application, method, path, body, headers)
+        gc.collect()
+        garbage = _request_garbage()
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert answered[0] == status
+    assert garbage == []

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from common import db, errors
 from common.db import GUARDED_SOURCES
@@ -13,6 +13,7 @@ from devtools.testing.guards import source_digest
 from devtools.testing.processes import free_port
 from devtools.testing.service import private_postgres, private_postgres_remove
 from devtools.testing.statements import statements_counted
+from signing.models import EventSubmission
 
 
 @pytest.mark.django_db
@@ -225,3 +226,21 @@ async def test_inserts_into_an_unreachable_database_are_503(pools_closed, observ
     results = await asyncio.gather(db.run_inserts([row(1)]), db.run_inserts([row(2)]), return_exceptions=True)
     assert all(isinstance(result, errors.ServiceError) and result.code == "storage_unavailable" for result in results)
     assert db.database_observation()[1] is False
+
+
+async def test_statements_are_built_without_a_database_wrapper_per_task(monkeypatch):
+    """`connections[alias]` is per asyncio task: building the hot path's statements in each
+    request's task must not make a wrapper for each (`common.db.statement_wrapper`)."""
+    made = []
+    create = connections.create_connection
+    monkeypatch.setattr(connections, "create_connection", lambda alias: made.append(alias) or create(alias))
+    db.statement_wrapper.cache_clear()
+    values = {"created_at": datetime.now(UTC), "providers": ["ZZZ"], "status": 200}
+
+    async def in_a_task():
+        return db.async_statements_supported(), db.insert_statement(EventSubmission, values)[0]
+
+    answers = [await asyncio.create_task(in_a_task()) for _ in range(3)]
+    assert made == ["default"]
+    assert answers[0] == answers[1] == answers[2]
+    db.statement_wrapper.cache_clear()
