@@ -20,7 +20,15 @@ from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from common.db import async_statements_supported, batch_statement, insert_statement, run_db, run_inserts, run_statement
+from common.db import (
+    async_statements_supported,
+    batch_statement,
+    insert_statement,
+    run_db,
+    run_inserts,
+    run_statement,
+    statement_wrapper,
+)
 from common.keyfiles import key32_cached
 from events.types import Holder
 from signing.models import EventSubmission, IssuanceSession, PrintToken, UciAuditRecord
@@ -43,9 +51,13 @@ def _session_create(key: str, value: str, seconds: int) -> None:
 def _session_create_statement(key: str, value: str, seconds: int) -> tuple[str, list[Any]]:
     """`_session_create` as one PostgreSQL statement: the expiry is computed by the database, from
     the statement's time as Django's `Now()` is (`STATEMENT_TIMESTAMP()`)."""
-    table = connection.ops.quote_name(IssuanceSession._meta.db_table)
-    sql = f'INSERT INTO {table} ("key", "value", "expires_at") VALUES (%s, %s, (STATEMENT_TIMESTAMP() + %s))'
-    return sql, [key, value, timedelta(seconds=seconds)]
+    return _session_create_sql(), [key, value, timedelta(seconds=seconds)]
+
+
+@functools.cache
+def _session_create_sql() -> str:
+    table = statement_wrapper().ops.quote_name(IssuanceSession._meta.db_table)
+    return f'INSERT INTO {table} ("key", "value", "expires_at") VALUES (%s, %s, (STATEMENT_TIMESTAMP() + %s))'
 
 
 async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
@@ -67,7 +79,7 @@ def _session_lookup(key: str) -> str | None:
 @functools.cache
 def _session_lookup_sql() -> str:
     """`_session_lookup` as one PostgreSQL statement (Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
-    table = connection.ops.quote_name(IssuanceSession._meta.db_table)
+    table = statement_wrapper().ops.quote_name(IssuanceSession._meta.db_table)
     return f'SELECT "value" FROM {table} WHERE "key" = %s AND "expires_at" > STATEMENT_TIMESTAMP() LIMIT 1'
 
 
