@@ -10,13 +10,17 @@ check happens in the ASGI entry point (`coronacheck.asgi.application`), so shedd
 tens of microseconds rather than a Django request, which keeps the event loop free for the
 requests that were admitted and for `/health` (never queued or shed).
 
-Optionally (`ADMISSION_MAX_LOOP_LAG_MS` > 0; off by default, as it did not pay in the
-benchmarks) the limit adapts to the CPU the worker actually gets: while the event loop lags more
-than `ADMISSION_MAX_LOOP_LAG_MS` (measured every 50 ms), a finished request's slot is not handed on
-and new requests wait in the queue, so the number in flight shrinks (not below `MIN_IN_FLIGHT`)
-until the loop keeps up again; then waiters get the free slots back up to the limit. A fixed
-limit cannot do both: 200 ms signers need many requests in flight, a CPU-bound worker (or one on
-a busy machine) needs few.
+The limit adapts to the CPU the worker has to spare (`next_limit`, every 50 ms). It starts at
+`ADMISSION_BUSY_IN_FLIGHT`, what a CPU-bound worker holds with `/health` still answering in time.
+While requests are waiting for a place (the limit is what holds them back), the worker used less
+than `ADMISSION_CPU_TARGET_PERCENT` of a CPU over the last sample and the event loop lags less than
+`ADMISSION_MAX_LOOP_LAG_MS`, the limit rises step by step towards `ADMISSION_MAX_IN_FLIGHT`: the
+requests in flight are then mostly waiting for slow signers, and more of them cost little CPU.
+When the CPU use or the lag goes above that, it falls back towards `ADMISSION_BUSY_IN_FLIGHT`, a
+finished request's place is not handed on while more are in flight than the limit, and the
+number in flight shrinks with it. A fixed limit cannot do both: 200 ms signers need many requests
+in flight, a CPU-bound worker needs few (`benchmarks/PROFILE.md`, "Step 2, fourth round").
+`ADMISSION_BUSY_IN_FLIGHT` ≥ `ADMISSION_MAX_IN_FLIGHT` makes the limit fixed.
 
 `admission_stats()` returns the counters (accepted, queued, shed, in flight, waiting) and the
 event-loop lag measured by a small periodic task that starts with the first admitted request;
@@ -46,8 +50,41 @@ ADMISSION_PATHS = frozenset({"/app/access_tokens/", "/app/prepare_issue/", "/app
 OVERLOADED_BODY = json.dumps(errors.overloaded().body(), separators=(", ", ": ")).encode()
 # How often the lag monitor wakes up (seconds): the lag is how late it wakes.
 LAG_SAMPLE_SECONDS = 0.05
-# While the loop lags, admission lets the number in flight shrink down to this, not below.
-MIN_IN_FLIGHT = 4
+# How much the limit rises per sample while the worker has CPU to spare, and the share of the
+# excess over the busy limit it gives back per sample while it has none.
+LIMIT_STEP = 8
+LIMIT_BACK_OFF = 0.25
+# Between the CPU target and this many points above it the limit holds (no flapping).
+CPU_HOLD_BAND_PERCENT = 10
+# The weight of the newest 50 ms sample in the smoothed CPU use and lag (about the last 0.3 s
+# count), so that one garbage collection or one burst of answers does not move the limit.
+SMOOTHING = 0.3
+
+
+def next_limit(
+    limit: int,
+    *,
+    busy_limit: int,
+    max_limit: int,
+    held_back: bool,
+    cpu_percent: float,
+    lag_ms: float,
+    cpu_target_percent: int,
+    max_lag_ms: int,
+) -> int:
+    """The in-flight limit for the next sample, from the last one's CPU use and loop lag (pure).
+
+    It rises by `LIMIT_STEP` when requests were `held_back` by the limit while the worker had CPU
+    to spare (below `cpu_target_percent`, lag below `max_lag_ms`); it falls by `LIMIT_BACK_OFF` of
+    its excess over `busy_limit` (at least one `LIMIT_STEP`) when the CPU use is above the target
+    by more than `CPU_HOLD_BAND_PERCENT` or the lag reaches `max_lag_ms`; it stays within
+    [`busy_limit`, `max_limit`]."""
+    floor = min(busy_limit, max_limit)
+    if lag_ms >= max_lag_ms or cpu_percent > cpu_target_percent + CPU_HOLD_BAND_PERCENT:
+        limit -= max(LIMIT_STEP, round((limit - floor) * LIMIT_BACK_OFF))
+    elif held_back and cpu_percent < cpu_target_percent:
+        limit += LIMIT_STEP
+    return max(floor, min(max_limit, limit))
 
 
 class Admission:
@@ -62,25 +99,47 @@ class Admission:
         self.lag_ms = 0
         self.lag_max_ms = 0
         self.limit = 0
-        self.max_lag_ms = 0
+        self.busy_limit = 0
+        self.max_limit = 0
+        self.held_back = False  # whether the limit held a request back since the last sample
+        self.cpu_percent = 0.0  # the worker's CPU use and event-loop lag, smoothed over the last samples
+        self.lag_smoothed_ms = 0.0
 
-    def lagging(self, in_flight: int) -> bool:
-        """`in_flight` requests are too many now: the event loop lags more than `max_lag_ms`, the
-        worker is short of CPU, so the number in flight may only shrink (down to `MIN_IN_FLIGHT`)
-        until it catches up."""
-        return 0 < self.max_lag_ms < self.lag_ms and in_flight > MIN_IN_FLIGHT
+    def bounds(self, busy_limit: int, max_limit: int) -> None:
+        """The range of the limit (from the settings); a new limit starts at the busy one."""
+        if (busy_limit, max_limit) != (self.busy_limit, self.max_limit):
+            self.busy_limit, self.max_limit = busy_limit, max_limit
+            self.limit = min(busy_limit, max_limit)
 
-    def try_acquire(self, limit: int) -> bool:
-        if self.in_flight < limit and not self.waiters and not self.lagging(self.in_flight + 1):
+    def adapt(self, cpu_percent: float, cpu_target_percent: int, max_lag_ms: int) -> None:
+        """One sample of the controller: the CPU use smoothed (`SMOOTHING`), the next limit
+        (`next_limit`), and the waiters let in when it rose."""
+        self.cpu_percent += SMOOTHING * (cpu_percent - self.cpu_percent)
+        self.lag_smoothed_ms += SMOOTHING * (self.lag_ms - self.lag_smoothed_ms)
+        self.limit = next_limit(
+            self.limit,
+            busy_limit=self.busy_limit,
+            max_limit=self.max_limit,
+            held_back=self.held_back or bool(self.waiters),
+            cpu_percent=self.cpu_percent,
+            lag_ms=self.lag_smoothed_ms,
+            cpu_target_percent=cpu_target_percent,
+            max_lag_ms=max_lag_ms,
+        )
+        self.held_back = False
+        self.refill()
+
+    def try_acquire(self) -> bool:
+        if self.in_flight < self.limit and not self.waiters:
             self.in_flight += 1
             self.accepted += 1
             return True
+        self.held_back = True
         return False
 
-    async def acquire(self, limit: int, queue_size: int, timeout: float, max_lag_ms: int = 0) -> bool:
+    async def acquire(self, queue_size: int, timeout: float) -> bool:
         """True with a slot held (release it with `release()`), False when the request is shed."""
-        self.limit, self.max_lag_ms = limit, max_lag_ms
-        if self.try_acquire(limit):
+        if self.try_acquire():
             return True
         if len(self.waiters) >= queue_size or timeout <= 0:
             self.shed += 1
@@ -109,8 +168,9 @@ class Admission:
         return granted
 
     def release(self) -> None:
-        """Hand the slot to the first live waiter, or give it back (always while lagging)."""
-        if self.in_flight <= self.limit and not self.lagging(self.in_flight):
+        """Hand the slot to the first live waiter, or give it back (when more are in flight than
+        the limit, which has fallen)."""
+        if self.in_flight <= self.limit:
             while self.waiters:
                 waiter = self.waiters.popleft()
                 if not waiter.done():
@@ -119,8 +179,8 @@ class Admission:
         self.in_flight -= 1
 
     def refill(self) -> None:
-        """Give free slots to waiters (after the loop caught up again)."""
-        while self.waiters and self.in_flight < self.limit and not self.lagging(self.in_flight + 1):
+        """Give free slots to waiters (after the limit rose)."""
+        while self.waiters and self.in_flight < self.limit:
             waiter = self.waiters.popleft()
             if not waiter.done():
                 self.in_flight += 1
@@ -144,6 +204,8 @@ class Admission:
             "shed": self.shed,
             "in_flight": self.in_flight,
             "waiting": len(self.waiters),
+            "limit": self.limit,
+            "cpu_percent": round(self.cpu_percent),
             "loop_lag_ms": self.lag_ms,
             "loop_lag_max_ms": self.lag_max_ms,
         }
@@ -169,14 +231,17 @@ async def _lag_monitor() -> None:
     loop = asyncio.get_running_loop()
     log_every = settings.ADMISSION_LOG_SECONDS
     next_log = loop.time() + log_every
+    cpu_before = time.process_time()
     while True:
         admission = _admission
         before = loop.time()
         await asyncio.sleep(LAG_SAMPLE_SECONDS)
-        now = loop.time()
+        now, cpu_now = loop.time(), time.process_time()
         admission.lag_ms = max(0, round((now - before - LAG_SAMPLE_SECONDS) * 1000))
         admission.lag_max_ms = max(admission.lag_max_ms, admission.lag_ms)
-        admission.refill()
+        cpu_percent = 100 * (cpu_now - cpu_before) / (now - before)
+        cpu_before = cpu_now
+        admission.adapt(cpu_percent, settings.ADMISSION_CPU_TARGET_PERCENT, settings.ADMISSION_MAX_LOOP_LAG_MS)
         if log_every > 0 and now >= next_log:
             logger.info("admission", extra=admission.stats())
             admission.lag_max_ms = 0
@@ -274,12 +339,8 @@ async def admitted(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
     started = time.perf_counter()
     admission = _admission
     lag_monitor_ensure()
-    if not await admission.acquire(
-        settings.ADMISSION_MAX_IN_FLIGHT,
-        settings.ADMISSION_QUEUE_SIZE,
-        settings.ADMISSION_QUEUE_TIMEOUT,
-        settings.ADMISSION_MAX_LOOP_LAG_MS,
-    ):
+    admission.bounds(settings.ADMISSION_BUSY_IN_FLIGHT, settings.ADMISSION_MAX_IN_FLIGHT)
+    if not await admission.acquire(settings.ADMISSION_QUEUE_SIZE, settings.ADMISSION_QUEUE_TIMEOUT):
         await overloaded(scope, send, started)
         return
     try:
@@ -290,7 +351,7 @@ async def admitted(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
 
 def _admission_sample() -> dict[str, float]:
     stats = _admission.stats()
-    return {name: float(stats[name]) for name in ("accepted", "queued", "shed", "in_flight", "waiting")}
+    return {name: float(stats[name]) for name in ("accepted", "queued", "shed", "in_flight", "waiting", "limit")}
 
 
 def _loop_lag_sample() -> dict[str, float]:
@@ -301,7 +362,7 @@ def _loop_lag_sample() -> dict[str, float]:
 # /metrics (Step 3): the admission counters (summed over the workers) and the event-loop lag.
 metrics.register_sampler(
     "coronacheck_admission",
-    "Issuance requests of this worker: accepted, queued and shed since start; in flight and waiting now.",
+    "Issuance requests of this worker: accepted, queued and shed since start; in flight, waiting and the limit now.",
     _admission_sample,
 )
 metrics.register_sampler(

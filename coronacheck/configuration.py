@@ -340,9 +340,24 @@ SETTINGS: tuple[Setting, ...] = (
         "ADMISSION_MAX_IN_FLIGHT",
         "int",
         OPERATIONS,
-        "Issuance requests (print, credentials, prepare_issue, access_tokens) one worker works on at once; "
-        "0 turns admission off.",
+        "The most issuance requests (print, credentials, prepare_issue, access_tokens) one worker works on at once, "
+        "reached only while it has CPU to spare (slow signers); 0 turns admission off.",
+        default=256,
+    ),
+    _(
+        "ADMISSION_BUSY_IN_FLIGHT",
+        "int",
+        OPERATIONS,
+        "The in-flight limit of a worker whose CPU is busy: where the limit starts and what it falls back to; "
+        "at or above `ADMISSION_MAX_IN_FLIGHT` the limit is fixed.",
         default=64,
+    ),
+    _(
+        "ADMISSION_CPU_TARGET_PERCENT",
+        "int",
+        OPERATIONS,
+        "The limit rises above `ADMISSION_BUSY_IN_FLIGHT` only while the worker uses less than this much of a CPU.",
+        default=95,
     ),
     _(
         "ADMISSION_QUEUE_SIZE",
@@ -363,8 +378,9 @@ SETTINGS: tuple[Setting, ...] = (
         "ADMISSION_MAX_LOOP_LAG_MS",
         "int",
         OPERATIONS,
-        "While the event loop lags more than this, fewer requests are let in (0: off; measured not to pay on 2 cores).",
-        default=0,
+        "The limit rises above `ADMISSION_BUSY_IN_FLIGHT` only while the event loop lags less than this; "
+        "at or above it, it falls back.",
+        default=10,
     ),
     _(
         "ADMISSION_LOG_SECONDS",

@@ -297,13 +297,16 @@ REQUEST_HEADER_MAX_BYTES = read("REQUEST_HEADER_MAX_BYTES")
 SERVER_KEEP_ALIVE_SECONDS = read("SERVER_KEEP_ALIVE_SECONDS")
 GRACEFUL_SHUTDOWN_SECONDS = read("GRACEFUL_SHUTDOWN_SECONDS")
 # Bounded admission of issuance work per worker (api/admission.py, docs/deployment.md): at most
-# MAX_IN_FLIGHT issuance requests at once (0 turns admission off), QUEUE_SIZE more wait up to
-# QUEUE_TIMEOUT seconds; beyond that 503 `overloaded` with Retry-After: RETRY_AFTER.
+# a limit of issuance requests at once (0 turns admission off), QUEUE_SIZE more wait up to
+# QUEUE_TIMEOUT seconds; beyond that 503 `overloaded` with Retry-After: RETRY_AFTER. The limit is
+# BUSY_IN_FLIGHT while the worker's CPU is busy and rises up to MAX_IN_FLIGHT while it uses less
+# than CPU_TARGET_PERCENT of a CPU and its event loop lags less than MAX_LOOP_LAG_MS.
 ADMISSION_MAX_IN_FLIGHT = read("ADMISSION_MAX_IN_FLIGHT")
+ADMISSION_BUSY_IN_FLIGHT = read("ADMISSION_BUSY_IN_FLIGHT")
+ADMISSION_CPU_TARGET_PERCENT = read("ADMISSION_CPU_TARGET_PERCENT")
 ADMISSION_QUEUE_SIZE = read("ADMISSION_QUEUE_SIZE")
 ADMISSION_QUEUE_TIMEOUT = read("ADMISSION_QUEUE_TIMEOUT")
 ADMISSION_RETRY_AFTER = read("ADMISSION_RETRY_AFTER")
-# While the event loop lags more than this (ms), fewer requests are let in (0: off).
 ADMISSION_MAX_LOOP_LAG_MS = read("ADMISSION_MAX_LOOP_LAG_MS")
 # How often the admission counters and the event-loop lag are logged (seconds; 0: never).
 ADMISSION_LOG_SECONDS = read("ADMISSION_LOG_SECONDS")

@@ -13,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from api import admission
-from api.admission import Admission, admission_reset, admission_stats
+from api.admission import LIMIT_STEP, Admission, admission_reset, admission_stats, next_limit
 from common.http import clients_close
 from coronacheck.asgi import application
 from devtools.testing.api_fixtures import signer_calls
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 async def client(settings):
-    settings.ADMISSION_MAX_LOOP_LAG_MS = 0  # the lag gate has tests of its own, below
+    settings.ADMISSION_BUSY_IN_FLIGHT = 1000  # a fixed limit (ADMISSION_MAX_IN_FLIGHT); the controller: below
     # Seed the rule configuration first: concurrent first requests on an empty database (a
     # flushed test database; production's is seeded by the migrations) would race to seed it.
     await config_snapshot_get()
@@ -102,6 +102,8 @@ async def test_overload_sheds_with_503_and_loses_no_accepted_request(
         "shed": 3,
         "in_flight": 2,
         "waiting": 1,
+        "limit": 2,
+        "cpu_percent": admission_stats()["cpu_percent"],
         "loop_lag_ms": 0,
         "loop_lag_max_ms": 0,
     }
@@ -181,10 +183,10 @@ async def test_get_and_other_paths_are_never_admitted_or_shed(client, settings):
 
 
 async def test_a_waiter_cancelled_after_the_hand_over_passes_its_slot_on():
-    state = Admission()
-    assert await state.acquire(1, 2, 600)
-    first = asyncio.ensure_future(state.acquire(1, 2, 600))
-    second = asyncio.ensure_future(state.acquire(1, 2, 600))
+    state = fixed(1)
+    assert await state.acquire(2, 600)
+    first = asyncio.ensure_future(state.acquire(2, 600))
+    second = asyncio.ensure_future(state.acquire(2, 600))
     await until(lambda: len(state.waiters) == 2)
     state.release()  # hands the slot to `first` ...
     first.cancel()  # ... which is cancelled before it could run: `second` must get the slot
@@ -196,9 +198,9 @@ async def test_a_waiter_cancelled_after_the_hand_over_passes_its_slot_on():
 
 
 async def test_a_cancelled_waiter_leaves_the_queue():
-    state = Admission()
-    assert await state.acquire(1, 1, 600)
-    waiting = asyncio.ensure_future(state.acquire(1, 1, 600))
+    state = fixed(1)
+    assert await state.acquire(1, 600)
+    waiting = asyncio.ensure_future(state.acquire(1, 600))
     await until(lambda: len(state.waiters) == 1)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -206,31 +208,70 @@ async def test_a_cancelled_waiter_leaves_the_queue():
     assert not state.waiters
     state.release()
     assert state.in_flight == 0
-    assert await state.acquire(1, 1, 600)
+    assert await state.acquire(1, 600)
 
 
-async def test_while_the_loop_lags_the_number_in_flight_shrinks_and_grows_back():
+CONTROLLER = {"busy_limit": 64, "max_limit": 256, "cpu_target_percent": 75, "max_lag_ms": 10}
+
+
+def test_the_limit_rises_while_requests_are_held_back_and_the_cpu_has_room():
+    assert next_limit(64, held_back=True, cpu_percent=40, lag_ms=1, **CONTROLLER) == 64 + LIMIT_STEP
+    assert next_limit(250, held_back=True, cpu_percent=40, lag_ms=1, **CONTROLLER) == 256  # the maximum
+
+
+def test_the_limit_holds_when_nothing_is_held_back_or_within_the_band():
+    assert next_limit(96, held_back=False, cpu_percent=10, lag_ms=0, **CONTROLLER) == 96  # no demand
+    assert next_limit(96, held_back=True, cpu_percent=80, lag_ms=1, **CONTROLLER) == 96  # 75-85 %: hold
+
+
+def test_the_limit_falls_back_when_the_cpu_is_busy_or_the_loop_lags():
+    assert next_limit(192, held_back=True, cpu_percent=90, lag_ms=1, **CONTROLLER) == 192 - 32  # a quarter
+    assert next_limit(80, held_back=True, cpu_percent=20, lag_ms=10, **CONTROLLER) == 72  # at least a step
+    assert next_limit(68, held_back=True, cpu_percent=99, lag_ms=50, **CONTROLLER) == 64  # not below busy
+
+
+def test_a_busy_limit_at_or_above_the_maximum_makes_it_fixed():
+    fixed_range = CONTROLLER | {"busy_limit": 300}
+    assert next_limit(256, held_back=True, cpu_percent=0, lag_ms=0, **fixed_range) == 256
+    assert next_limit(256, held_back=True, cpu_percent=100, lag_ms=99, **fixed_range) == 256
+
+
+async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
     state = Admission()
-    for _ in range(6):
-        assert await state.acquire(8, 4, 600, max_lag_ms=50)
-    state.lag_ms = 200  # the worker is short of CPU
-    waiting = [asyncio.ensure_future(state.acquire(8, 4, 600, max_lag_ms=50)) for _ in range(3)]
-    await until(lambda: len(state.waiters) == 3)  # no new request starts, although slots are free
-    state.release()
-    state.release()
-    assert state.in_flight == 4 and len(state.waiters) == 3  # finished slots are not handed on ...
-    state.release()
-    assert state.in_flight == 4 and len(state.waiters) == 2  # ... below the floor they are
-    state.lag_ms = 0
-    state.refill()  # the loop caught up: the waiters get the free slots
-    assert state.in_flight == 6 and not state.waiters
+    state.bounds(2, 8)
+    assert [await state.acquire(4, 600) for _ in range(2)] == [True, True]
+    waiting = [asyncio.ensure_future(state.acquire(4, 600)) for _ in range(3)]
+    await until(lambda: len(state.waiters) == 3)
+
+    state.adapt(cpu_percent=10, cpu_target_percent=75, max_lag_ms=10)  # room: the waiters get in
+    assert state.limit == 8 and state.in_flight == 5 and not state.waiters
     assert await asyncio.gather(*waiting) == [True, True, True]
-    assert state.stats()["accepted"] == 9
+
+    state.lag_ms = 100  # the loop lags (smoothed: 30 ms): back to the busy limit
+    state.adapt(cpu_percent=10, cpu_target_percent=75, max_lag_ms=10)
+    assert state.limit == 2
+    waiting = [asyncio.ensure_future(state.acquire(4, 600)) for _ in range(2)]
+    await until(lambda: len(state.waiters) == 2)
+    for _ in range(3):
+        state.release()
+    assert state.in_flight == 2 and len(state.waiters) == 2  # finished places are not handed on ...
+    state.release()
+    assert state.in_flight == 2 and len(state.waiters) == 1  # ... until the limit is reached
+    state.release()
+    assert await asyncio.gather(*waiting) == [True, True]
+    assert state.stats()["accepted"] == 7
 
 
-async def test_the_lag_gate_is_off_with_zero():
+async def test_a_request_refused_by_the_limit_counts_as_held_back_once():
+    state = fixed(1)
+    assert await state.acquire(0, 600)
+    assert not await state.acquire(0, 600)  # shed: no queue
+    assert state.held_back
+    state.adapt(cpu_percent=100, cpu_target_percent=75, max_lag_ms=10)
+    assert not state.held_back
+
+
+def fixed(limit: int) -> Admission:
     state = Admission()
-    state.lag_ms = 10_000
-    for _ in range(8):
-        assert await state.acquire(8, 0, 600, max_lag_ms=0)
-    assert not await state.acquire(8, 0, 600, max_lag_ms=0)
+    state.bounds(limit, limit)
+    return state
