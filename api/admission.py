@@ -12,19 +12,22 @@ requests that were admitted and for `/health` (never queued or shed).
 
 The limit adapts to the CPU the worker has to spare (`next_limit`, every 50 ms). It starts at
 `ADMISSION_BUSY_IN_FLIGHT`, what a CPU-bound worker holds with `/health` still answering in time.
-While requests are waiting for a place (the limit is what holds them back), the worker used less
-than `ADMISSION_CPU_TARGET_PERCENT` of a CPU over the last sample and the event loop lags less than
-`ADMISSION_MAX_LOOP_LAG_MS`, the limit rises step by step towards `ADMISSION_MAX_IN_FLIGHT`: the
-requests in flight are then mostly waiting for slow signers, and more of them cost little CPU.
-When the CPU use or the lag goes above that, it falls back towards `ADMISSION_BUSY_IN_FLIGHT`, a
-finished request's place is not handed on while more are in flight than the limit, and the
-number in flight shrinks with it. A fixed limit cannot do both: 200 ms signers need many requests
-in flight, a CPU-bound worker needs few (`benchmarks/PROFILE.md`, "Step 2, fourth round").
-`ADMISSION_BUSY_IN_FLIGHT` ≥ `ADMISSION_MAX_IN_FLIGHT` makes the limit fixed.
+While requests wait for a place (the limit is what holds them back) and the worker uses less than
+`ADMISSION_CPU_TARGET_PERCENT` of a CPU, the limit rises step by step towards
+`ADMISSION_MAX_IN_FLIGHT`: the requests in flight are then mostly waiting for slow signers, and
+more of them cost little CPU. When the event loop lags `ADMISSION_MAX_LOOP_LAG_MS` or more (the
+CPU use and the lag are smoothed over ~0.3 s), the limit falls back towards the busy limit, a
+finished request's place is not handed on while as many are in flight as the limit, and the
+number in flight shrinks with it; when no request waits, the limit keeps only a step above the
+most that were in flight, so an idle worker meets a burst at the busy limit. A fixed limit cannot
+do both: 200 ms signers need many requests in flight, a CPU-bound worker needs few
+(`benchmarks/PROFILE.md`, "Step 2, fourth round"). `ADMISSION_BUSY_IN_FLIGHT` ≥
+`ADMISSION_MAX_IN_FLIGHT`, or `ADMISSION_MAX_LOOP_LAG_MS=0`, makes the limit fixed.
 
-`admission_stats()` returns the counters (accepted, queued, shed, in flight, waiting) and the
-event-loop lag measured by a small periodic task that starts with the first admitted request;
-both go to the log every `ADMISSION_LOG_SECONDS` (counts and milliseconds only).
+`admission_stats()` returns the counters (accepted, queued, shed, in flight, waiting), the limit,
+the smoothed CPU use and the event-loop lag, measured by a small periodic task that starts with
+the first admitted request; they go to the log every `ADMISSION_LOG_SECONDS` (counts, percent
+and milliseconds only).
 `ADMISSION_MAX_IN_FLIGHT=0` turns admission off.
 """
 
@@ -50,12 +53,10 @@ ADMISSION_PATHS = frozenset({"/app/access_tokens/", "/app/prepare_issue/", "/app
 OVERLOADED_BODY = json.dumps(errors.overloaded().body(), separators=(", ", ": ")).encode()
 # How often the lag monitor wakes up (seconds): the lag is how late it wakes.
 LAG_SAMPLE_SECONDS = 0.05
-# How much the limit rises per sample while the worker has CPU to spare, and the share of the
-# excess over the busy limit it gives back per sample while it has none.
+# How much the limit rises per sample while requests wait and the worker has CPU to spare, and
+# the share of its excess over the busy limit it gives back per sample while the loop lags.
 LIMIT_STEP = 8
 LIMIT_BACK_OFF = 0.25
-# Between the CPU target and this many points above it the limit holds (no flapping).
-CPU_HOLD_BAND_PERCENT = 10
 # The weight of the newest 50 ms sample in the smoothed CPU use and lag (about the last 0.3 s
 # count), so that one garbage collection or one burst of answers does not move the limit.
 SMOOTHING = 0.3
@@ -67,23 +68,32 @@ def next_limit(
     busy_limit: int,
     max_limit: int,
     held_back: bool,
+    peak_in_flight: int,
     cpu_percent: float,
     lag_ms: float,
     cpu_target_percent: int,
     max_lag_ms: int,
 ) -> int:
-    """The in-flight limit for the next sample, from the last one's CPU use and loop lag (pure).
+    """The in-flight limit for the next sample, from the last one (pure).
 
-    It rises by `LIMIT_STEP` when requests were `held_back` by the limit while the worker had CPU
-    to spare (below `cpu_target_percent`, lag below `max_lag_ms`); it falls by `LIMIT_BACK_OFF` of
-    its excess over `busy_limit` (at least one `LIMIT_STEP`) when the CPU use is above the target
-    by more than `CPU_HOLD_BAND_PERCENT` or the lag reaches `max_lag_ms`; it stays within
-    [`busy_limit`, `max_limit`]."""
-    floor = min(busy_limit, max_limit)
-    if lag_ms >= max_lag_ms or cpu_percent > cpu_target_percent + CPU_HOLD_BAND_PERCENT:
+    - The event loop lagged `max_lag_ms` or more (the worker is short of CPU): the limit falls by
+      `LIMIT_BACK_OFF` of its excess over `busy_limit`, at least by `LIMIT_STEP`.
+    - Otherwise, requests were `held_back` by the limit: it rises by `LIMIT_STEP` while the worker
+      used less than `cpu_target_percent` of a CPU, and holds from there on.
+    - Otherwise (no request waited): it keeps no more than `LIMIT_STEP` above the most requests
+      that were in flight at once (`peak_in_flight`), so that a worker that was idle, or whose
+      signers were slow a while ago, meets a burst of CPU-bound requests at the busy limit.
+
+    It stays within [`busy_limit`, `max_limit`] (and at least 1); a `busy_limit` at or above
+    `max_limit` makes it fixed, and so does `max_lag_ms` 0."""
+    floor = max(1, min(busy_limit, max_limit))
+    if lag_ms >= max_lag_ms:
         limit -= max(LIMIT_STEP, round((limit - floor) * LIMIT_BACK_OFF))
-    elif held_back and cpu_percent < cpu_target_percent:
-        limit += LIMIT_STEP
+    elif held_back:
+        if cpu_percent < cpu_target_percent:
+            limit += LIMIT_STEP
+    else:
+        limit = min(limit, peak_in_flight + LIMIT_STEP)
     return max(floor, min(max_limit, limit))
 
 
@@ -102,6 +112,7 @@ class Admission:
         self.busy_limit = 0
         self.max_limit = 0
         self.held_back = False  # whether the limit held a request back since the last sample
+        self.peak_in_flight = 0  # the most requests in flight at once since the last sample
         self.cpu_percent = 0.0  # the worker's CPU use and event-loop lag, smoothed over the last samples
         self.lag_smoothed_ms = 0.0
 
@@ -109,11 +120,13 @@ class Admission:
         """The range of the limit (from the settings); a new limit starts at the busy one."""
         if (busy_limit, max_limit) != (self.busy_limit, self.max_limit):
             self.busy_limit, self.max_limit = busy_limit, max_limit
-            self.limit = min(busy_limit, max_limit)
+            self.limit = max(1, min(busy_limit, max_limit))
+            self.refill()
 
     def adapt(self, cpu_percent: float, cpu_target_percent: int, max_lag_ms: int) -> None:
-        """One sample of the controller: the CPU use smoothed (`SMOOTHING`), the next limit
-        (`next_limit`), and the waiters let in when it rose."""
+        """One sample of the controller: the CPU use (of the whole process, in % of one CPU) and the
+        loop lag smoothed (`SMOOTHING`), the next limit (`next_limit`; the limit rises only while
+        the newest CPU sample is under the target too), and the waiters let in when it rose."""
         self.cpu_percent += SMOOTHING * (cpu_percent - self.cpu_percent)
         self.lag_smoothed_ms += SMOOTHING * (self.lag_ms - self.lag_smoothed_ms)
         self.limit = next_limit(
@@ -121,18 +134,21 @@ class Admission:
             busy_limit=self.busy_limit,
             max_limit=self.max_limit,
             held_back=self.held_back or bool(self.waiters),
-            cpu_percent=self.cpu_percent,
+            peak_in_flight=self.peak_in_flight,
+            cpu_percent=max(cpu_percent, self.cpu_percent),
             lag_ms=self.lag_smoothed_ms,
             cpu_target_percent=cpu_target_percent,
             max_lag_ms=max_lag_ms,
         )
         self.held_back = False
+        self.peak_in_flight = self.in_flight
         self.refill()
 
     def try_acquire(self) -> bool:
         if self.in_flight < self.limit and not self.waiters:
             self.in_flight += 1
             self.accepted += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             return True
         self.held_back = True
         return False
@@ -185,6 +201,7 @@ class Admission:
             if not waiter.done():
                 self.in_flight += 1
                 waiter.set_result(True)
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
     def _expire(self, waiter: asyncio.Future[bool]) -> None:
         if not waiter.done():
@@ -231,16 +248,15 @@ async def _lag_monitor() -> None:
     loop = asyncio.get_running_loop()
     log_every = settings.ADMISSION_LOG_SECONDS
     next_log = loop.time() + log_every
-    cpu_before = time.process_time()
+    cpu_before, before = time.process_time(), loop.time()
     while True:
         admission = _admission
-        before = loop.time()
         await asyncio.sleep(LAG_SAMPLE_SECONDS)
         now, cpu_now = loop.time(), time.process_time()
         admission.lag_ms = max(0, round((now - before - LAG_SAMPLE_SECONDS) * 1000))
         admission.lag_max_ms = max(admission.lag_max_ms, admission.lag_ms)
         cpu_percent = 100 * (cpu_now - cpu_before) / (now - before)
-        cpu_before = cpu_now
+        cpu_before, before = cpu_now, now
         admission.adapt(cpu_percent, settings.ADMISSION_CPU_TARGET_PERCENT, settings.ADMISSION_MAX_LOOP_LAG_MS)
         if log_every > 0 and now >= next_log:
             logger.info("admission", extra=admission.stats())

@@ -32,8 +32,10 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.dispatch import receiver
 from psycopg_pool import AsyncConnectionPool
 
 from common import errors
@@ -103,11 +105,19 @@ def async_statements_supported() -> bool:
 @functools.cache
 def statement_wrapper() -> BaseDatabaseWrapper:
     """A Django database wrapper of the default database for building statements (its vendor,
-    quoting and value preparation), never connected; one per process. `connections[alias]` is
+    quoting and value preparation), never connected; one per process, made afresh when the
+    database or time-zone settings change (`_statement_wrapper_reset`). `connections[alias]` is
     per thread and, in the event loop, per asyncio task (asgiref's context-local storage): every
     request's task would build a wrapper of its own (~8 µs, and a reference cycle for the garbage
     collector, `benchmarks/inprocess.py --garbage`)."""
     return connections.create_connection(DEFAULT_DB_ALIAS)
+
+
+@receiver(setting_changed)
+def _statement_wrapper_reset(*, setting: str, **kwargs: Any) -> None:
+    """As Django resets its own wrappers' time zone (`update_connections_time_zone`)."""
+    if setting in {"DATABASES", "TIME_ZONE", "USE_TZ"}:
+        statement_wrapper.cache_clear()
 
 
 def _async_connection_kwargs() -> dict[str, Any]:

@@ -356,7 +356,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ADMISSION_CPU_TARGET_PERCENT",
         "int",
         OPERATIONS,
-        "The limit rises above `ADMISSION_BUSY_IN_FLIGHT` only while the worker uses less than this much of a CPU.",
+        "The limit rises above `ADMISSION_BUSY_IN_FLIGHT` only while the worker process uses less than this much of one CPU.",
         default=95,
     ),
     _(
@@ -378,8 +378,8 @@ SETTINGS: tuple[Setting, ...] = (
         "ADMISSION_MAX_LOOP_LAG_MS",
         "int",
         OPERATIONS,
-        "The limit rises above `ADMISSION_BUSY_IN_FLIGHT` only while the event loop lags less than this; "
-        "at or above it, it falls back.",
+        "At or above this event-loop lag the limit falls back towards `ADMISSION_BUSY_IN_FLIGHT`; "
+        "it rises only below it (0: the limit stays at `ADMISSION_BUSY_IN_FLIGHT`).",
         default=10,
     ),
     _(

@@ -211,29 +211,35 @@ async def test_a_cancelled_waiter_leaves_the_queue():
     assert await state.acquire(1, 600)
 
 
-CONTROLLER = {"busy_limit": 64, "max_limit": 256, "cpu_target_percent": 75, "max_lag_ms": 10}
+CONTROLLER = {"busy_limit": 64, "max_limit": 256, "cpu_target_percent": 95, "max_lag_ms": 10}
 
 
 def test_the_limit_rises_while_requests_are_held_back_and_the_cpu_has_room():
-    assert next_limit(64, held_back=True, cpu_percent=40, lag_ms=1, **CONTROLLER) == 64 + LIMIT_STEP
-    assert next_limit(250, held_back=True, cpu_percent=40, lag_ms=1, **CONTROLLER) == 256  # the maximum
+    rises = {"held_back": True, "peak_in_flight": 64, "cpu_percent": 40, "lag_ms": 1}
+    assert next_limit(64, **rises, **CONTROLLER) == 64 + LIMIT_STEP
+    assert next_limit(250, **rises, **CONTROLLER) == 256  # the maximum
+    assert next_limit(96, **rises | {"cpu_percent": 95}, **CONTROLLER) == 96  # no room: it holds
 
 
-def test_the_limit_holds_when_nothing_is_held_back_or_within_the_band():
-    assert next_limit(96, held_back=False, cpu_percent=10, lag_ms=0, **CONTROLLER) == 96  # no demand
-    assert next_limit(96, held_back=True, cpu_percent=80, lag_ms=1, **CONTROLLER) == 96  # 75-85 %: hold
+def test_the_limit_falls_back_when_the_loop_lags_whatever_the_cpu():
+    lags = {"held_back": True, "peak_in_flight": 192, "cpu_percent": 20}
+    assert next_limit(192, **lags, lag_ms=10, **CONTROLLER) == 192 - 32  # a quarter of the excess
+    assert next_limit(80, **lags, lag_ms=12, **CONTROLLER) == 72  # at least a step
+    assert next_limit(68, **lags, lag_ms=50, **CONTROLLER) == 64  # not below the busy limit
 
 
-def test_the_limit_falls_back_when_the_cpu_is_busy_or_the_loop_lags():
-    assert next_limit(192, held_back=True, cpu_percent=90, lag_ms=1, **CONTROLLER) == 192 - 32  # a quarter
-    assert next_limit(80, held_back=True, cpu_percent=20, lag_ms=10, **CONTROLLER) == 72  # at least a step
-    assert next_limit(68, held_back=True, cpu_percent=99, lag_ms=50, **CONTROLLER) == 64  # not below busy
+def test_without_waiting_requests_the_limit_keeps_a_step_above_the_peak():
+    quiet = {"held_back": False, "cpu_percent": 10, "lag_ms": 0}
+    assert next_limit(200, peak_in_flight=150, **quiet, **CONTROLLER) == 158
+    assert next_limit(200, peak_in_flight=0, **quiet, **CONTROLLER) == 64  # idle: the busy limit
+    assert next_limit(120, peak_in_flight=118, **quiet, **CONTROLLER) == 120  # never raised by it
 
 
-def test_a_busy_limit_at_or_above_the_maximum_makes_it_fixed():
-    fixed_range = CONTROLLER | {"busy_limit": 300}
-    assert next_limit(256, held_back=True, cpu_percent=0, lag_ms=0, **fixed_range) == 256
-    assert next_limit(256, held_back=True, cpu_percent=100, lag_ms=99, **fixed_range) == 256
+def test_a_fixed_limit():
+    anything = {"held_back": True, "peak_in_flight": 256, "cpu_percent": 0, "lag_ms": 0}
+    assert next_limit(256, **anything, **CONTROLLER | {"busy_limit": 300}) == 256  # busy >= max
+    assert next_limit(64, **anything, **CONTROLLER | {"max_lag_ms": 0}) == 64  # lag bound 0
+    assert next_limit(0, **anything, **CONTROLLER | {"busy_limit": 0, "max_lag_ms": 0}) == 1  # never 0
 
 
 async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
@@ -243,12 +249,12 @@ async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
     waiting = [asyncio.ensure_future(state.acquire(4, 600)) for _ in range(3)]
     await until(lambda: len(state.waiters) == 3)
 
-    state.adapt(cpu_percent=10, cpu_target_percent=75, max_lag_ms=10)  # room: the waiters get in
+    state.adapt(cpu_percent=10, cpu_target_percent=95, max_lag_ms=10)  # room: the waiters get in
     assert state.limit == 8 and state.in_flight == 5 and not state.waiters
     assert await asyncio.gather(*waiting) == [True, True, True]
 
     state.lag_ms = 100  # the loop lags (smoothed: 30 ms): back to the busy limit
-    state.adapt(cpu_percent=10, cpu_target_percent=75, max_lag_ms=10)
+    state.adapt(cpu_percent=10, cpu_target_percent=95, max_lag_ms=10)
     assert state.limit == 2
     waiting = [asyncio.ensure_future(state.acquire(4, 600)) for _ in range(2)]
     await until(lambda: len(state.waiters) == 2)
@@ -262,13 +268,47 @@ async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
     assert state.stats()["accepted"] == 7
 
 
-async def test_a_request_refused_by_the_limit_counts_as_held_back_once():
-    state = fixed(1)
+async def test_a_request_refused_by_the_limit_lets_it_rise_once():
+    state = Admission()
+    state.bounds(1, 64)
     assert await state.acquire(0, 600)
-    assert not await state.acquire(0, 600)  # shed: no queue
-    assert state.held_back
-    state.adapt(cpu_percent=100, cpu_target_percent=75, max_lag_ms=10)
-    assert not state.held_back
+    assert not await state.acquire(0, 600)  # shed: no queue, but held back by the limit
+    state.adapt(cpu_percent=10, cpu_target_percent=95, max_lag_ms=10)
+    assert state.limit == 1 + LIMIT_STEP
+    state.adapt(cpu_percent=10, cpu_target_percent=95, max_lag_ms=10)  # nothing held back since
+    assert state.limit == 1 + LIMIT_STEP  # one in flight: the limit keeps a step above it
+
+
+async def test_the_limit_rises_only_while_the_newest_cpu_sample_has_room_too():
+    state = fixed(1)
+    state.bounds(1, 64)
+    assert await state.acquire(0, 600)
+    assert not await state.acquire(0, 600)
+    state.adapt(cpu_percent=100, cpu_target_percent=95, max_lag_ms=10)  # smoothed only 30 %
+    assert state.limit == 1
+
+
+async def test_new_bounds_reset_the_limit_and_let_waiters_in():
+    state = fixed(1)
+    assert await state.acquire(2, 600)
+    waiting = asyncio.ensure_future(state.acquire(2, 600))
+    await until(lambda: len(state.waiters) == 1)
+    state.bounds(2, 2)  # the settings changed
+    assert state.limit == 2 and await waiting is True and state.in_flight == 2
+
+
+async def test_the_monitor_feeds_the_cpu_use_of_the_process_to_the_controller(monkeypatch, settings):
+    """`_lag_monitor`: the CPU figure is the process's CPU time over the wall time between samples."""
+    settings.ADMISSION_LOG_SECONDS = 0
+    seen: list[float] = []
+    clock = iter(range(0, 10_000, 25))  # 25 ms of CPU per sample
+    monkeypatch.setattr(admission.time, "process_time", lambda: next(clock) / 1000)
+    monkeypatch.setattr(Admission, "adapt", lambda self, cpu, target, lag: seen.append(cpu))
+    monitor = asyncio.ensure_future(admission._lag_monitor())
+    await until(lambda: len(seen) >= 3)
+    monitor.cancel()
+    # 25 ms of CPU in each sample of at least 50 ms (longer when the loop is late): at most 50 %
+    assert all(0 < figure <= 50 for figure in seen), seen
 
 
 def fixed(limit: int) -> Admission:

@@ -240,7 +240,18 @@ async def test_statements_are_built_without_a_database_wrapper_per_task(monkeypa
     async def in_a_task():
         return db.async_statements_supported(), db.insert_statement(EventSubmission, values)[0]
 
-    answers = [await asyncio.create_task(in_a_task()) for _ in range(3)]
+    try:
+        answers = [await asyncio.create_task(in_a_task()) for _ in range(3)]
+    finally:
+        db.statement_wrapper.cache_clear()
     assert made == ["default"]
     assert answers[0] == answers[1] == answers[2]
-    db.statement_wrapper.cache_clear()
+    assert answers[0][1] == db.insert_statement(EventSubmission, values)[0]
+
+
+def test_the_statement_wrapper_is_made_afresh_when_the_database_or_time_zone_settings_change():
+    before = db.statement_wrapper()
+    db._statement_wrapper_reset(setting="LANGUAGE_CODE")
+    assert db.statement_wrapper() is before
+    db._statement_wrapper_reset(setting="TIME_ZONE")  # the receiver of Django's `setting_changed`
+    assert db.statement_wrapper() is not before
