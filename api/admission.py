@@ -125,8 +125,9 @@ class Admission:
 
     def adapt(self, cpu_percent: float, cpu_target_percent: int, max_lag_ms: int) -> None:
         """One sample of the controller: the CPU use (of the whole process, in % of one CPU) and the
-        loop lag smoothed (`SMOOTHING`), the next limit (`next_limit`; the limit rises only while
-        the newest CPU sample is under the target too), and the waiters let in when it rose."""
+        loop lag smoothed (`SMOOTHING`), the next limit (`next_limit`), and the waiters let in
+        when it rose. (Requiring the newest CPU sample to be under the target too stopped the
+        limit short of what 200 ms signers need: 510 instead of 750-880 requests/s, PROFILE.md.)"""
         self.cpu_percent += SMOOTHING * (cpu_percent - self.cpu_percent)
         self.lag_smoothed_ms += SMOOTHING * (self.lag_ms - self.lag_smoothed_ms)
         self.limit = next_limit(
@@ -135,7 +136,7 @@ class Admission:
             max_limit=self.max_limit,
             held_back=self.held_back or bool(self.waiters),
             peak_in_flight=self.peak_in_flight,
-            cpu_percent=max(cpu_percent, self.cpu_percent),
+            cpu_percent=self.cpu_percent,
             lag_ms=self.lag_smoothed_ms,
             cpu_target_percent=cpu_target_percent,
             max_lag_ms=max_lag_ms,

@@ -279,13 +279,14 @@ async def test_a_request_refused_by_the_limit_lets_it_rise_once():
     assert state.limit == 1 + LIMIT_STEP  # one in flight: the limit keeps a step above it
 
 
-async def test_the_limit_rises_only_while_the_newest_cpu_sample_has_room_too():
+def test_the_limit_rises_only_while_the_smoothed_cpu_use_has_room():
     state = fixed(1)
-    state.bounds(1, 64)
-    assert await state.acquire(0, 600)
-    assert not await state.acquire(0, 600)
-    state.adapt(cpu_percent=100, cpu_target_percent=95, max_lag_ms=10)  # smoothed only 30 %
-    assert state.limit == 1
+    state.bounds(1, 256)
+    for _ in range(12):  # a CPU-bound stretch with requests held back all along
+        state.held_back = True
+        state.adapt(cpu_percent=100, cpu_target_percent=95, max_lag_ms=10)
+    # The smoothed use: 30, 51, 66, 76, 83, 88, 92, 94 (eight rises), then 96 and more (none).
+    assert state.limit == 1 + 8 * LIMIT_STEP
 
 
 async def test_new_bounds_reset_the_limit_and_let_waiters_in():
