@@ -252,6 +252,7 @@ def loadgen(
     server_pid: int = 0,
     interval_ms: float = 0.0,
     honour_retry_after: bool = False,
+    max_requests: int = 0,
 ) -> subprocess.Popen:
     command = [
         PYTHON,
@@ -275,6 +276,8 @@ def loadgen(
         command += ["--server-pid", str(server_pid)]
     if honour_retry_after:
         command += ["--honour-retry-after"]
+    if max_requests:
+        command += ["--max-requests", str(max_requests)]
     return subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -355,7 +358,18 @@ def calibrate(stack: Stack) -> dict:
 def soak(stack: Stack, minutes: float, fixtures: Path, honour_retry_after: bool = False) -> dict:
     seconds = minutes * 60
     pid = stack.server.pid
-    main = loadgen(stack.service_url, "print", 200, seconds, 5.0, fixtures, server_pid=pid, honour_retry_after=honour_retry_after)
+    # No request cap (the load generator stops at 100,000 by default: ~2 minutes at today's rates).
+    main = loadgen(
+        stack.service_url,
+        "print",
+        200,
+        seconds,
+        5.0,
+        fixtures,
+        server_pid=pid,
+        honour_retry_after=honour_retry_after,
+        max_requests=10**9,
+    )
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
     while True:  # sample RSS every 10 s while reading the generator's output (a full pipe would block it)
@@ -376,7 +390,7 @@ def soak(stack: Stack, minutes: float, fixtures: Path, honour_retry_after: bool 
         "series": [round(rss) for _, rss in samples],
         "after_1min": steady[0],
         "change_after_1min_pct": 100 * (steady[-1] - steady[0]) / steady[0],
-        "minutes": minutes,
+        "minutes": round(load["elapsed"] / 60, 1),
         "rps": load["completed"] / load["elapsed"],
         "errors": sum(load["errors"].values()),
         "shed": load["errors"].get("503", 0),
