@@ -150,10 +150,10 @@ def _cycles_break(response: HttpResponseBase) -> None:
     """Drop the references that make each DRF request a reference cycle, once it is answered: the
     view holds DRF's request, the response and (for a GET view) its own bound `get` as `head`,
     the response's `renderer_context` holds the view and the request, and the request's
-    `parser_context` holds the request itself. Without them,
-    reference counting frees a request's objects at once; with them, the garbage collector found
-    ~35 objects per request (`benchmarks/inprocess.py --garbage`), and the collections they set
-    off (one per ~300 requests) paused the event loop for milliseconds each."""
+    `parser_context` holds the request itself. Without them, reference counting frees a request's
+    objects at once; with them, the garbage collector found ~35 objects per request
+    (`benchmarks/inprocess.py --garbage`), and the collections they set off (one per ~300
+    requests) paused the event loop for milliseconds each."""
     context = vars(response).get("renderer_context")
     if not context:
         return

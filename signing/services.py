@@ -55,9 +55,14 @@ def _session_create_statement(key: str, value: str, seconds: int) -> tuple[str, 
 
 
 @functools.cache
+def _session_table() -> str:
+    """The sessions' table, quoted for the statements below (built once each)."""
+    return statement_wrapper().ops.quote_name(IssuanceSession._meta.db_table)
+
+
+@functools.cache
 def _session_create_sql() -> str:
-    table = statement_wrapper().ops.quote_name(IssuanceSession._meta.db_table)
-    return f'INSERT INTO {table} ("key", "value", "expires_at") VALUES (%s, %s, (STATEMENT_TIMESTAMP() + %s))'
+    return f'INSERT INTO {_session_table()} ("key", "value", "expires_at") VALUES (%s, %s, (STATEMENT_TIMESTAMP() + %s))'
 
 
 async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
@@ -79,8 +84,7 @@ def _session_lookup(key: str) -> str | None:
 @functools.cache
 def _session_lookup_sql() -> str:
     """`_session_lookup` as one PostgreSQL statement (Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
-    table = statement_wrapper().ops.quote_name(IssuanceSession._meta.db_table)
-    return f'SELECT "value" FROM {table} WHERE "key" = %s AND "expires_at" > STATEMENT_TIMESTAMP() LIMIT 1'
+    return f'SELECT "value" FROM {_session_table()} WHERE "key" = %s AND "expires_at" > STATEMENT_TIMESTAMP() LIMIT 1'
 
 
 async def session_lookup(*, stoken: uuid.UUID) -> str | None:

@@ -243,8 +243,7 @@ def test_a_fixed_limit():
 
 
 async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
-    state = Admission()
-    state.bounds(2, 8)
+    state = bounded(2, 8)
     assert [await state.acquire(4, 600) for _ in range(2)] == [True, True]
     waiting = [asyncio.ensure_future(state.acquire(4, 600)) for _ in range(3)]
     await until(lambda: len(state.waiters) == 3)
@@ -269,8 +268,7 @@ async def test_the_limit_lets_waiters_in_as_it_rises_and_drains_as_it_falls():
 
 
 async def test_a_request_refused_by_the_limit_lets_it_rise_once():
-    state = Admission()
-    state.bounds(1, 64)
+    state = bounded(1, 64)
     assert await state.acquire(0, 600)
     assert not await state.acquire(0, 600)  # shed: no queue, but held back by the limit
     state.adapt(cpu_percent=10, cpu_target_percent=95, max_lag_ms=10)
@@ -280,8 +278,7 @@ async def test_a_request_refused_by_the_limit_lets_it_rise_once():
 
 
 def test_the_limit_rises_only_while_the_smoothed_cpu_use_has_room():
-    state = fixed(1)
-    state.bounds(1, 256)
+    state = bounded(1, 256)
     for _ in range(12):  # a CPU-bound stretch with requests held back all along
         state.held_back = True
         state.adapt(cpu_percent=100, cpu_target_percent=95, max_lag_ms=10)
@@ -312,7 +309,11 @@ async def test_the_monitor_feeds_the_cpu_use_of_the_process_to_the_controller(mo
     assert all(0 < figure <= 50 for figure in seen), seen
 
 
-def fixed(limit: int) -> Admission:
+def bounded(busy_limit: int, max_limit: int) -> Admission:
     state = Admission()
-    state.bounds(limit, limit)
+    state.bounds(busy_limit, max_limit)
     return state
+
+
+def fixed(limit: int) -> Admission:
+    return bounded(limit, limit)
