@@ -124,9 +124,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--garbage", type=int, default=0, metavar="N")
+    parser.add_argument("--database", default="bench", help="the benchmark database's name (recreated)")
     arguments = parser.parse_args()
 
-    db_url = database_url("bench")
+    db_url = database_url(arguments.database)
     database_recreate(db_url)
     eu_port, domestic_port = free_port(), free_port()
     env = service_environment(db_url, eu_port, domestic_port)

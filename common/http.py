@@ -92,42 +92,68 @@ async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Resp
     """`client.send(request)` for a request without authentication: straight to the transport,
     then the body and the cookies as `send` does, without its auth and redirect machinery (the
     client has no auth and follows no redirects) — a third of the httpx layer's CPU per call
-    (benchmarks/PROFILE.md). The request and the response are the same httpx objects."""
+    (benchmarks/PROFILE.md). The request and the response are the same httpx objects. The body
+    is read with `read()`: the transport's stream is in memory, and the async iteration of
+    `aread()` cost ~4 µs more per call."""
     response = await _transports[client].handle_async_request(request)
     try:
-        await response.aread()
+        response.read()
     finally:
-        await response.aclose()
+        response.close()
     if any(name.lower() == b"set-cookie" for name, _ in response.headers.raw):  # httpx's `in` decodes all
         client.cookies.extract_cookies(response)
     return response
 
 
-_merged_headers: weakref.WeakKeyDictionary[httpx.AsyncClient, dict[tuple[tuple[str, str], ...], httpx.Headers]] = (
-    weakref.WeakKeyDictionary()
-)
+_request_heads: weakref.WeakKeyDictionary[
+    httpx.AsyncClient, dict[tuple[str, tuple[tuple[str, str], ...]], httpx.Headers | None]
+] = weakref.WeakKeyDictionary()
+
+# Headers with which httpx frames a request otherwise (`Request._prepare`).
+_SELF_FRAMED = frozenset({"host", "content-length", "transfer-encoding"})
+
+
+def _request_head(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Headers | None:
+    """The headers `build_request` gives a POST with a body, but its `Content-Length` (which it
+    adds last): `Host` first, then the client's headers merged with `headers`. None when
+    `headers` name one of `_SELF_FRAMED`."""
+    if _SELF_FRAMED.intersection(name.lower() for name in headers):
+        return None
+    merged = httpx.Headers(client.headers)
+    merged.update(headers)  # what the client's merge does
+    return httpx.Headers([(b"Host", _url(url).netloc), *merged.raw])
 
 
 def _request(
     client: httpx.AsyncClient, url: str, body: bytes | None, headers: dict[str, str], timeout: httpx.Timeout
 ) -> httpx.Request:
     """`client.build_request("POST", url, content=body, headers=headers, timeout=timeout)`, with the
-    merged headers remembered per client and header set: httpx merges them anew on every call,
-    decoding every header name for each one it adds (~100 µs of CPU per print request,
-    benchmarks/PROFILE.md). Same `Request`, same bytes; with cookies in the client's jar (no
-    downstream sets any) it is `build_request` itself."""
-    if client.cookies:
+    headers but `Content-Length` remembered per client, URL and header set: httpx merges the
+    client's headers anew on every call, decoding every header name for each one it adds, and
+    looks for `Host` and `Content-Length` the same way (~13 µs per call, benchmarks/PROFILE.md).
+    The same `Request`: the same header list and bytes (`common/tests/test_http.py` compares them).
+    Without a body, with cookies in the client's jar (no downstream sets any) or with headers
+    that frame the request themselves, it is `build_request` itself."""
+    if client.cookies or not body:
         return client.build_request("POST", _url(url), content=body, headers=headers, timeout=timeout)
-    per_client = _merged_headers.setdefault(client, {})
-    key = tuple(headers.items())
-    merged = per_client.get(key)
-    if merged is None:
-        merged = httpx.Headers(client.headers)
-        merged.update(headers)  # what the client's merge does
+    per_client = _request_heads.setdefault(client, {})
+    key = (url, tuple(headers.items()))
+    if key in per_client:
+        head = per_client[key]
+    else:
+        head = _request_head(client, url, headers)
         if len(per_client) > 100:
             per_client.clear()
-        per_client[key] = merged
-    return httpx.Request("POST", _url(url), content=body, headers=merged, extensions={"timeout": timeout.as_dict()})
+        per_client[key] = head
+    if head is None:
+        return client.build_request("POST", _url(url), content=body, headers=headers, timeout=timeout)
+    request_headers = httpx.Headers(head)
+    request_headers["Content-Length"] = str(len(body))
+    request = httpx.Request(
+        "POST", _url(url), headers=request_headers, stream=httpx.ByteStream(body), extensions={"timeout": timeout.as_dict()}
+    )
+    request.read()  # as `Request(content=…)` does: `request.content` is the body
+    return request
 
 
 def client_for(system: str) -> httpx.AsyncClient:

@@ -101,19 +101,20 @@ async def test_health_stays_200_when_rvig_answers_garbage(not_http_server, setti
         {"Content-Type": "application/json", "Accept": "application/json"},
         {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": "x"},
         {},
+        {"Host": "other.example", "Content-Type": "application/json"},
+        {"content-length": "7"},
     ],
 )
+@pytest.mark.parametrize("body", [b'{"a":1}', b"", None])
 @pytest.mark.parametrize("with_cookie", [False, True])
-def test_a_request_is_the_one_build_request_makes(headers, with_cookie):
+def test_a_request_is_the_one_build_request_makes(headers, body, with_cookie):
     client = httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(2.0))
     if with_cookie:
         client.cookies.set("session", "abc", domain="signer.example")
     timeout = httpx.Timeout(connect=1.0, read=5.0, write=5.0, pool=1.0)
-    for _ in range(2):  # computed, then remembered
-        ours = _request(client, "https://signer.example/issue?x=1", b'{"a":1}', dict(headers), timeout)
-        theirs = client.build_request(
-            "POST", "https://signer.example/issue?x=1", content=b'{"a":1}', headers=headers, timeout=timeout
-        )
+    for url in ["https://signer.example/issue?x=1", "https://signer.example:8443/other", "https://signer.example/issue?x=1"]:
+        ours = _request(client, url, body, dict(headers), timeout)  # the third: remembered
+        theirs = client.build_request("POST", url, content=body, headers=headers, timeout=timeout)
         assert (ours.method, ours.url, ours.headers.raw, ours.content, ours.extensions) == (
             theirs.method,
             theirs.url,
@@ -121,4 +122,5 @@ def test_a_request_is_the_one_build_request_makes(headers, with_cookie):
             theirs.content,
             theirs.extensions,
         )
+        assert list(ours.stream) == list(theirs.stream)
     assert (b"Cookie" in dict(ours.headers.raw)) is with_cookie
