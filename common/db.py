@@ -25,6 +25,7 @@ import collections
 import contextvars
 import functools
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.dispatch import receiver
+from psycopg.adapt import Transformer
 from psycopg_pool import AsyncConnectionPool
 
 from common import errors
@@ -198,7 +200,7 @@ async def run_statement(sql: str, params: Sequence[Any], *, fetch_one: bool = Fa
     return await _statement_run(lambda cursor: (sql, params), fetch_one=fetch_one)
 
 
-StatementBuild = Callable[[psycopg.AsyncCursor[Any]], tuple[str, Sequence[Any] | None]]
+StatementBuild = Callable[[psycopg.AsyncCursor[Any]], tuple[str | bytes, Sequence[Any] | None]]
 
 
 async def _statement_run(build: StatementBuild, *, fetch_one: bool = False) -> tuple[Any, ...] | None:
@@ -335,19 +337,43 @@ def batch_statement(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[st
 
 def _batch_statement_merged(
     statements: Sequence[tuple[str, Sequence[Any]]], cursor: psycopg.AsyncCursor[Any]
-) -> tuple[str, Sequence[Any] | None]:
+) -> tuple[str | bytes, Sequence[Any] | None]:
     """`batch_statement` for `cursor`. With client-side binding (Django's default) the values
-    are merged in row by row (`mogrify`, which psycopg's own `execute` does too) and the batch
-    goes without parameters: psycopg parses each single-row text once and remembers it, while a
-    batch's text, new each time and longer than psycopg remembers, would be parsed for every batch
-    (~75 µs per print request, ~110 per credentials flow: benchmarks/PROFILE.md)."""
+    are merged in row by row, each value quoted by psycopg (`as_literal`, what `mogrify` does)
+    into the row's text, and the batch goes without parameters: psycopg parses each single-row
+    text once and remembers it, while a batch's text, new each time and longer than psycopg
+    remembers, would be parsed for every batch (~75 µs per print request, ~110 per credentials
+    flow: benchmarks/PROFILE.md). The rows' texts are remembered here as well (`_row_template`):
+    `mogrify` itself cost twice the quoting of the values (48 against ~20 µs per print request)."""
     if not isinstance(cursor, psycopg.AsyncClientCursor):  # server-side binding: parameters apart
         return batch_statement(statements)
-    groups: dict[str, list[str]] = {}
+    transformer = Transformer(cursor)
+    encoding = transformer.encoding
+    groups: dict[bytes, list[bytes]] = {}
     for sql, params in statements:
-        head, values = _insert_split(cursor.mogrify(sql, params))
-        groups.setdefault(head, []).append(values)
-    return _batch_join(groups), None
+        head, template = _row_template(sql, encoding)
+        if template is None:  # placeholders other than %s: psycopg's own merge
+            row = _insert_split(cursor.mogrify(sql, params))[1].encode(encoding)
+        else:
+            row = template % tuple([b"NULL" if value is None else transformer.as_literal(value) for value in params])
+        groups.setdefault(head, []).append(row)
+    parts = [head + b" VALUES " + b", ".join(rows) for head, rows in groups.items()]
+    ctes = b", ".join(b"batch_%d AS (%s)" % (index, part) for index, part in enumerate(parts[:-1]))
+    return (b"WITH " + ctes + b" " if ctes else b"") + parts[-1], None
+
+
+# A `%` not followed by `s` or `%`: a placeholder that psycopg converts (%b, %t, %(name)s).
+_OTHER_PLACEHOLDER = re.compile(r"%[^s%]")
+
+
+@functools.lru_cache(maxsize=256)
+def _row_template(sql: str, encoding: str) -> tuple[bytes, bytes | None]:
+    """The `INSERT INTO t (…)` of a single-row `INSERT … VALUES (…)` and its `(…)` as a template
+    for `bytes % values`, encoded: what psycopg's client-side binding makes of a text whose
+    placeholders are all `%s` (`%%` is a `%`). None when it has other placeholders."""
+    head, values = _insert_split(sql)
+    template = None if _OTHER_PLACEHOLDER.search(values) else values.encode(encoding)
+    return head.encode(encoding), template
 
 
 def _insert_split(sql: str) -> tuple[str, str]:

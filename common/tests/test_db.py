@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from psycopg.types.json import Jsonb
 
 from common import db, errors
 from common.db import GUARDED_SOURCES
@@ -154,14 +155,19 @@ async def test_the_merged_batch_is_the_text_psycopg_would_send(pools_closed):
         ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [1, "it's 100 %s %% \\ ünï"]),
         ('INSERT INTO "b" ("z") VALUES ((STATEMENT_TIMESTAMP() + %s))', [timedelta(seconds=90)]),
         ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [None, datetime(2024, 2, 29, 23, 59, tzinfo=UTC)]),
+        ('INSERT INTO "c" ("j", "f", "b") VALUES (%s, %s, (%s || \'%%\'))', [Jsonb({"k": "it's"}), 1.5, True]),
+        ('INSERT INTO "d" ("t") VALUES (%t)', ["text format"]),  # a placeholder other than %s: psycopg's own merge
+        ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [2, ""]),
     ]
     pool = await db.async_pool()
     async with pool.connection() as conn:
         cursor = conn.cursor()
-        merged, parameters = db._batch_statement_merged(statements, cursor)
-        assert parameters is None
-        assert merged == cursor.mogrify(*db.batch_statement(statements))
-        assert merged.count("VALUES") == 2
+        for _ in range(2):  # the row templates made, then remembered
+            merged, parameters = db._batch_statement_merged(statements, cursor)
+            assert parameters is None
+            assert isinstance(merged, bytes)
+            assert merged.decode() == cursor.mogrify(*db.batch_statement(statements))
+            assert merged.count(b"VALUES") == 4
 
 
 @pytest.fixture
