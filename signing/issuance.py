@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
@@ -44,13 +45,30 @@ async def issuance_prepare() -> dict[str, str]:
     return {"stoken": str(stoken), "prepareIssueMessage": message}
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or an exponent: one too large for a float (1e400) is refused."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number out of range")
+    return value
+
+
+def _constant_refused(name: str) -> float:
+    """NaN, Infinity and -Infinity, which Python's parser accepts, are not JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def issue_commitment_message_decode(text: str) -> dict[str, Any]:
     """The ICM must be base64 of a UTF-8 JSON object (api.md §5 step 5); one that could not be
-    sent on as valid UTF-8 JSON (a lone surrogate escape such as "\\ud800", NaN, Infinity) is
-    refused here too."""
+    sent on as valid UTF-8 JSON (a lone surrogate escape such as "\\ud800", NaN, Infinity, a
+    number out of range) is refused here too. The parser refuses the numbers; only a text with
+    a `\\u` escape is encoded once more to find a lone surrogate (encoding every ICM cost ~35 µs
+    per credentials request, benchmarks/PROFILE.md)."""
     try:
-        value = json.loads(decode_base64(text).decode("utf-8"))
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        decoded = decode_base64(text).decode("utf-8")
+        value = json.loads(decoded, parse_float=_finite_float, parse_constant=_constant_refused)
+        if "\\u" in decoded:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):
         value = None
     if not isinstance(value, dict):
