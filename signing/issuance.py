@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from common import errors, metrics
+from common import errors, jsonutil, metrics
 from common.base64rule import decode_base64
 from common.http import DownstreamRecord, downstream_record
 from events.intake import IntakeResult, events_intake
@@ -46,8 +46,9 @@ async def issuance_prepare() -> dict[str, str]:
 
 
 def _finite_float(text: str) -> float:
-    """A JSON number with a fraction or an exponent: one too large for a float (1e400) is refused."""
-    value = float(text)
+    """A JSON number with a fraction or an exponent: one too large for a float (1e400) is refused;
+    a `ParsedFloat`, as `common.jsonutil.loads` reads it (the message is sent on)."""
+    value = jsonutil.ParsedFloat(text)
     if not math.isfinite(value):
         raise ValueError("a number out of range")
     return value
@@ -66,7 +67,7 @@ def issue_commitment_message_decode(text: str) -> dict[str, Any]:
     per credentials request, benchmarks/PROFILE.md)."""
     try:
         decoded = decode_base64(text).decode("utf-8")
-        value = json.loads(decoded, parse_float=_finite_float, parse_constant=_constant_refused)
+        value = jsonutil.loads(decoded, parse_float=_finite_float, parse_constant=_constant_refused)
         if "\\u" in decoded:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):
@@ -206,7 +207,7 @@ async def credentials_issue(
 
         calls: list[Awaitable[Any]] = []
         if domestic is not None:
-            prepare_issue_message = json.loads(decode_base64(stored))
+            prepare_issue_message = jsonutil.loads(decode_base64(stored))
             calls.append(
                 clients.domestic_issue(
                     prepare_issue_message=prepare_issue_message,

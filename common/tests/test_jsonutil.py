@@ -1,0 +1,53 @@
+"""`common.jsonutil.dumps_bytes` writes the standard library's bytes (orjson where it writes the same)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from common.jsonutil import ParsedFloat, dumps_bytes, loads
+
+
+def stdlib(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+EVERY_CHARACTER = "".join(chr(code) for code in range(0xD800)) + "".join(chr(code) for code in range(0xE000, 0x110000, 7))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        EVERY_CHARACTER,
+        {EVERY_CHARACTER[:300]: EVERY_CHARACTER[300:900]},
+        [0, 1, -1, 2**63 - 1, -(2**63), True, False, None, "", [], {}, (1, "a")],
+        {"credentialsAttributes": [{"isSpecimen": "0", "firstNameInitial": "É"}] * 30, "credentialVersion": 3},
+        2**64,  # beyond orjson's integers
+        {1: "a key that is not a string"},
+        [1.5, 0.1, -2.25e300, 1e16],
+        loads('{"tiny": 1e-05, "small": -3.5e-7, "zero": 0.0, "n": [1e-10, 12.5]}'),
+    ],
+)
+def test_the_bytes_are_the_standard_librarys(value):
+    assert dumps_bytes(value) == stdlib(value)
+
+
+def test_floats_read_from_outside_are_written_as_the_standard_library_writes_them():
+    value = loads('{"a": 1e-05, "b": 2}')
+    assert isinstance(value["a"], ParsedFloat) and value["a"] == 1e-05
+    assert dumps_bytes(value) == b'{"a":1e-05,"b":2}'
+
+
+@pytest.mark.parametrize("value", ["\ud800", {"a": ["\udfff"]}])
+def test_a_lone_surrogate_fails_as_before(value):
+    with pytest.raises(UnicodeEncodeError):
+        stdlib(value)
+    with pytest.raises(UnicodeEncodeError):
+        dumps_bytes(value)
+
+
+def test_what_the_standard_library_refuses_is_refused():
+    with pytest.raises(TypeError):
+        dumps_bytes({"at": datetime(2026, 1, 1, tzinfo=UTC)})
