@@ -8,11 +8,11 @@ deep-copied (rules-domestic.md preamble) and nothing here does I/O.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from common.randomness import BatchedSystemRandom
 from events.decoding.normalise import (
     birth_day_attribute,
     birth_month_attribute,
@@ -34,7 +34,7 @@ from events.types import (
 logger = logging.getLogger(__name__)
 
 RandInt = Callable[[int, int], int]
-_system_random = secrets.SystemRandom()
+_system_random = BatchedSystemRandom()
 
 # Creation order of origins; it decides ties of the stable sort by validFrom (§3 step 5).
 ORIGIN_CREATION_ORDER: tuple[str, ...] = ("vaccination", "recovery", "negativetest", "positivetest")
@@ -149,15 +149,16 @@ def holder_attributes(holder: Holder) -> dict[str, str]:
 
 
 def proof_attributes(
-    *, is_specimen: bool, is_paper_proof: bool, valid_from: datetime, valid_for_hours: int, holder: Holder
+    *, is_specimen: bool, is_paper_proof: bool, valid_from: datetime, valid_for_hours: int, holder: Mapping[str, str]
 ) -> dict[str, str]:
-    """One attribute map in the signer's attribute order (§5 table, §7 step 4)."""
+    """One attribute map in the signer's attribute order (§5 table, §7 step 4); `holder` is the
+    holder's `holder_attributes`."""
     return {
         "isSpecimen": "1" if is_specimen else "0",
         "isPaperProof": "1" if is_paper_proof else "0",
         "validFrom": str(int(valid_from.timestamp())),
         "validForHours": str(valid_for_hours),
-        **holder_attributes(holder),
+        **holder,
     }
 
 
@@ -183,16 +184,20 @@ def strip_windows(blocks: list[Block], *, config: RuleConfig, now: datetime, ran
 def create_strips(blocks: list[Block], *, config: RuleConfig, now: datetime, randint: RandInt) -> list[dict[str, str]]:
     """§5: the app strips (before the strike); each takes specimen flag and holder from its block's first origin."""
     strips = []
+    holders: dict[int, dict[str, str]] = {}  # per block: its holder's attributes, made once (not per strip)
     for block, valid_from in strip_windows(blocks, config=config, now=now, randint=randint):
         first = block.origins[0]
         assert first.holder is not None, "domestic origins always carry their holder"
+        holder = holders.get(id(block))
+        if holder is None:
+            holder = holders[id(block)] = holder_attributes(first.holder)
         strips.append(
             proof_attributes(
                 is_specimen=first.is_specimen,
                 is_paper_proof=False,
                 valid_from=valid_from,
                 valid_for_hours=config.domestic_strip_validity_hours,
-                holder=first.holder,
+                holder=holder,
             )
         )
     return strips
@@ -281,5 +286,5 @@ def domestic_print_attributes(events: list[Event], *, config: RuleConfig, now: d
         is_paper_proof=True,
         valid_from=valid_from,
         valid_for_hours=valid_for_hours,
-        holder=event.holder,
+        holder=holder_attributes(event.holder),
     )

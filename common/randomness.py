@@ -1,0 +1,53 @@
+"""Unpredictable random numbers read from the operating system in batches."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+
+BATCH_BYTES = 512
+
+
+class BatchedSystemRandom(random.Random):
+    """`random.SystemRandom` (the operating system's randomness, `os.urandom`), read
+    `BATCH_BYTES` at a time rather than once per number: a credentials request draws a random
+    overlap for each of its ~28 strips (rules-domestic.md §5), and a system call each cost ~1 µs
+    (benchmarks/PROFILE.md). The numbers are made from the bytes exactly as SystemRandom makes
+    them; no byte is used twice, and a forked child process starts with an empty batch."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batch = b""
+        self._offset = 0
+        super().__init__()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._batch, self._offset = b"", 0
+
+    def _bytes(self, count: int) -> bytes:
+        with self._lock:
+            if self._offset + count > len(self._batch):
+                self._batch, self._offset = os.urandom(max(count, BATCH_BYTES)), 0
+            start = self._offset
+            self._offset += count
+            return self._batch[start : start + count]
+
+    def random(self) -> float:
+        return (int.from_bytes(self._bytes(7)) >> 3) * (2.0**-53)
+
+    def getrandbits(self, k: int) -> int:
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        count = (k + 7) // 8
+        return int.from_bytes(self._bytes(count)) >> (count * 8 - k)
+
+    def seed(self, *args: object, **kwargs: object) -> None:
+        """No seed: the numbers come from the operating system."""
+
+    def getstate(self) -> tuple[int, ...]:
+        raise NotImplementedError("BatchedSystemRandom has no state to save")
+
+    def setstate(self, state: object) -> None:
+        raise NotImplementedError("BatchedSystemRandom has no state to restore")

@@ -1,0 +1,71 @@
+"""`common.randomness.BatchedSystemRandom`: SystemRandom's numbers from batched reads."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from common import randomness
+from common.randomness import BatchedSystemRandom
+
+
+def test_the_numbers_are_made_from_the_bytes_as_systemrandom_makes_them(monkeypatch):
+    stream = bytes(range(256)) * 8
+    position = 0
+
+    def urandom(count: int) -> bytes:
+        nonlocal position
+        chunk = stream[position : position + count]
+        position += count
+        return chunk
+
+    monkeypatch.setattr(randomness.os, "urandom", urandom)
+    batched_source = BatchedSystemRandom()
+    batched = [batched_source.randint(0, n) for n in (5, 1, 300, 2**40)] + [batched_source.random()]
+    position = 0
+    monkeypatch.setattr(random, "_urandom", urandom)
+    system_source = random.SystemRandom()
+    expected = [system_source.randint(0, n) for n in (5, 1, 300, 2**40)] + [system_source.random()]
+    assert batched == expected
+
+
+def test_the_operating_system_is_read_once_per_batch_and_no_byte_twice(monkeypatch):
+    reads: list[int] = []
+    real = os.urandom
+
+    def urandom(count: int) -> bytes:
+        reads.append(count)
+        return real(count)
+
+    monkeypatch.setattr(randomness.os, "urandom", urandom)
+    source = BatchedSystemRandom()
+    drawn = [source.getrandbits(8) for _ in range(randomness.BATCH_BYTES + 1)]
+    assert reads == [randomness.BATCH_BYTES, randomness.BATCH_BYTES]
+    assert all(0 <= value < 256 for value in drawn)
+    assert source.getrandbits(0) == 0
+    with pytest.raises(ValueError):
+        source.getrandbits(-1)
+
+
+def test_the_numbers_are_spread_over_the_range():
+    source = BatchedSystemRandom()
+    seen = {source.randint(0, 9) for _ in range(2000)}
+    assert seen == set(range(10))
+    assert all(0.0 <= source.random() < 1.0 for _ in range(1000))
+
+
+def test_a_forked_child_does_not_reuse_the_parents_batch():
+    source = BatchedSystemRandom()
+    source.getrandbits(8)  # a batch is read
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, source._bytes(16))
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    from_child = os.read(read, 16)
+    os.close(read)
+    assert from_child != source._bytes(16)
