@@ -91,20 +91,16 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _api(scope: Scope, receive: Receive, send: Send) -> None:
-    # No `ThreadSensitiveContext` (Django's handler opens one per request, and with it a thread on
-    # first use): no API request hops to a thread-sensitive `sync_to_async` (api.fastpath).
-    await api_application.handle(scope, receive, send)
-
-
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
     if scope["type"] == "http" and scope["path"] in API_PATHS:
+        # No `ThreadSensitiveContext` (Django's handler opens one per request, and with it a thread
+        # on first use): no API request hops to a thread-sensitive `sync_to_async` (api.fastpath).
         if admission_applies(scope):  # issuance work: bounded per worker (api.admission)
-            await admitted(_api, scope, receive, send)
+            await admitted(api_application.handle, scope, receive, send)
         else:
-            await _api(scope, receive, send)
+            await api_application.handle(scope, receive, send)
         return
     await django_application(scope, receive, send)
