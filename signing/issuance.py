@@ -119,24 +119,10 @@ def _uci_records(signed: list[SignedEu], *, flow: str, now: datetime) -> list[Uc
 
 async def _gather_all(calls: list[Awaitable[Any]]) -> list[Any]:
     """Run independent signer calls concurrently and wait for all (signers.md §1): their results
-    in call order, a failed call's exception in its place (`asyncio.gather(*calls,
-    return_exceptions=True)`). The last call runs in the caller's own task and the others as tasks
-    of their own: one task fewer per request than `gather` makes (~5 µs, benchmarks/PROFILE.md).
-    A cancelled caller cancels the other calls, as `gather` does."""
-    if not calls:
-        return []
-    others = [asyncio.ensure_future(call) for call in calls[:-1]]
-    try:
-        try:
-            last = await calls[-1]
-        except Exception as exc:
-            last = exc
-        results = await asyncio.gather(*others, return_exceptions=True) if others else []
-    except BaseException:
-        for task in others:
-            task.cancel()
-        raise
-    return [*results, last]
+    in call order, a failed call's exception in its place. (Running the last call in the
+    request's own task instead, one task fewer, cost more: every wake-up of the request's task
+    resumes its whole chain of awaits, the handler and the middleware; benchmarks/PROFILE.md.)"""
+    return await asyncio.gather(*calls, return_exceptions=True)
 
 
 def _signed_accounted(outcome: SubmissionOutcome, results: list[Any], *, flow: str, now: datetime) -> list[SignedEu]:
