@@ -19,7 +19,9 @@ must be read again against the new source before its digest is updated.
 - `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops.
 - `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread, and
   `dispatch` without adrf's per-request `view_is_async` check (every API view is async; checked
-  once per class).
+  once per class); `initial()` without the authentication, permission and throttle steps of a
+  view that has none of those classes, and the parsers and the `Allow`/`Vary` headers made once
+  per class (~47 k instructions, ~1 %, per print request: benchmarks/PROFILE.md).
 - `CachedContentNegotiation`: DRF's content negotiation, its answer remembered per `Accept`
   header and format (a bounded cache of a pure function).
 - `ApiHandler.resolve_request`: the URL resolution of each API path, remembered.
@@ -78,6 +80,16 @@ GUARDED_SOURCES = {
     "rest_framework.views.APIView.finalize_response": "cbcaead2dd2d71f61babc3f292746d9f3db84f0aeb116c3316fd31b1a44e20b0",
     "rest_framework.request.Request.__init__": "b1a5b4832249bb314d303c6f4e1bbd7d99154c06d64faf211308344b41e4a968",
     "django.views.generic.base.View.setup": "929dcb75314be459617745f2d7360b6f5ca118a94d6622f27b042bb17334477f",
+    # `APIView.initial`, `get_parsers` and `default_response_headers` shadow these; the skipped
+    # `perform_authentication` only reads `request.user`, which authenticates lazily.
+    "rest_framework.views.APIView.initial": "49a4a966fb04ec8a617151a306a0e96f05c13991745058126fe78b13385a4df5",
+    "rest_framework.views.APIView.get_parsers": "f673d708a8817f2c333cc3a46b7f2368c65239e0f0cdde2aa83ca0331747b07d",
+    "rest_framework.views.APIView.default_response_headers.fget": (
+        "fdea21d29a3b5350642494699f700d3af112cc1da33a8a965d74dac732a761b0"
+    ),
+    "django.views.generic.base.View._allowed_methods": "1992a9ca745565e18e909432ffd154658f172cc7cc02143c329c7e85eefac02a",
+    "rest_framework.views.APIView.perform_authentication": ("37dd6c883a68a5842a34429018ccbe55758aebc82b11fde9503b7cad77f5ad01"),
+    "rest_framework.request.Request.user.fget": "dc5cbbe167ed262bf93d820e129ba8a879569fdfe691ccb8320628f8371a5332",
 }
 
 
@@ -315,14 +327,51 @@ class _DisconnectWatch:
 # configures none of those classes, so `initial()` does no I/O; a view that adds any gets adrf's
 # behaviour back. (A comment, not a docstring: drf-spectacular would publish a docstring as the
 # description of every operation.)
+#
+# With none of those classes, `initial()` leaves out the authentication, permission and throttle
+# steps, which then do nothing but `request.user` (DRF authenticates lazily when
+# `perform_authentication` is skipped, as its docstring says; the API reads no user); the parser
+# instances (stateless) and the `Allow`/`Vary` headers, which depend only on the class, its
+# method names and its renderers, are made once per class rather than per request.
 class APIView(AdrfAPIView):
+    _parsers: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None  # (classes, instances)
+    _default_headers: dict[tuple[Any, ...], dict[str, str]]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.view_is_async:  # adrf asks this on every request; the API asks once
             raise ImproperlyConfigured(f"{cls.__qualname__}: API views must be async")
+        cls._parsers = None
+        cls._default_headers = {}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return self.async_dispatch(request, *args, **kwargs)
+
+    def get_parsers(self) -> Any:
+        if "parser_classes" in vars(self):  # given to `as_view`: this view's own
+            return super().get_parsers()
+        cls = type(self)
+        if cls._parsers is None or cls._parsers[0] != tuple(cls.parser_classes):
+            cls._parsers = (tuple(cls.parser_classes), tuple(super().get_parsers()))
+        return list(cls._parsers[1])
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        key = (tuple(self.http_method_names), len(self.renderer_classes), "head" in vars(self))
+        headers = type(self)._default_headers.get(key)
+        if headers is None:
+            headers = type(self)._default_headers[key] = super().default_response_headers
+        return dict(headers)  # `finalize_response` pops `Vary` from it
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+            super().initial(request, *args, **kwargs)
+            return
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
 
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.authentication_classes or self.permission_classes or self.throttle_classes:

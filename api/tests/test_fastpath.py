@@ -10,6 +10,7 @@ import hashlib
 import inspect
 
 import pytest
+from adrf.views import APIView as AdrfAPIView
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
@@ -19,6 +20,7 @@ from django.urls import Resolver404, path
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api import apis
 from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
 from coronacheck import asgi
 from devtools.testing.asgi_client import asgi_request, http_scope
@@ -292,3 +294,37 @@ async def test_an_answered_request_leaves_no_reference_cycle(method, path, body,
         gc.enable()
     assert answered[0] == status
     assert garbage == []
+
+
+API_VIEWS = [view for view in vars(apis).values() if isinstance(view, type) and issubclass(view, APIView) and view is not APIView]
+
+
+@pytest.mark.parametrize("view_class", sorted(API_VIEWS, key=lambda view: view.__name__))
+def test_the_per_class_parts_of_a_request_are_drfs(view_class, rf):
+    """`APIView.default_response_headers` and `get_parsers`, made once per class, are what DRF
+    makes per request, for a first and a later view, with and without `head` (GET views)."""
+    for _ in range(2):
+        view = view_class()
+        view.setup(rf.get("/"))
+        expected = AdrfAPIView.default_response_headers.fget(view)
+        assert view.default_response_headers == expected
+        assert view.default_response_headers is not view.default_response_headers  # `finalize_response` pops from it
+        assert [type(parser) for parser in view.get_parsers()] == list(view.parser_classes)
+
+
+async def test_a_request_authenticates_lazily_to_the_unauthenticated_user():
+    """`initial()` leaves `perform_authentication` out; `request.user` is still DRF's."""
+    seen = {}
+
+    class WhoApi(APIView):
+        async def get(self, request):
+            seen["user"], seen["auth"] = request.user, request.auth
+            return Response({})
+
+    class WhoUrls:
+        urlpatterns = [path("who", WhoApi.as_view())]
+
+    with override_settings(ROOT_URLCONF=WhoUrls):
+        status, _, _ = await call(ApiHandler(), "GET", "/who")
+    assert status == 200
+    assert seen == {"user": None, "auth": None}  # UNAUTHENTICATED_USER and _TOKEN are None
