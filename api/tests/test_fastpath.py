@@ -8,11 +8,12 @@ import asyncio
 import gc
 import hashlib
 import inspect
+import io
 
 import pytest
 from adrf.views import APIView as AdrfAPIView
 from django.core import signals
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.test import override_settings
@@ -328,3 +329,39 @@ async def test_a_request_authenticates_lazily_to_the_unauthenticated_user():
         status, _, _ = await call(ApiHandler(), "GET", "/who")
     assert status == 200
     assert seen == {"user": None, "auth": None}  # UNAUTHENTICATED_USER and _TOKEN are None
+
+
+def messages_receive(*messages: dict):
+    pending = list(messages)
+
+    async def receive() -> dict:
+        return pending.pop(0)
+
+    return receive
+
+
+@pytest.mark.parametrize(
+    ("messages", "in_memory"),
+    [
+        ([{"type": "http.request", "body": b'{"events": []}', "more_body": False}], True),
+        ([{"type": "http.request"}], True),
+        ([{"type": "http.request", "body": b'{"ev', "more_body": True}, {"type": "http.request", "body": b'ents": []}'}], False),
+        ([{"type": "http.request", "body": b"x" * 2000, "more_body": False}], False),  # over the memory limit
+    ],
+)
+@override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1000)
+async def test_a_body_is_read_whole_in_one_message_or_several(messages, in_memory):
+    body_file = await ApiHandler().read_body(messages_receive(*messages))
+    expected = b"".join(message.get("body", b"") for message in messages)
+    assert body_file.read() == expected
+    assert isinstance(body_file, io.BytesIO) is in_memory
+    body_file.close()
+
+
+async def test_a_client_that_leaves_before_its_body_aborts_the_request():
+    with pytest.raises(RequestAborted):
+        await ApiHandler().read_body(messages_receive({"type": "http.disconnect"}))
+    with pytest.raises(RequestAborted):
+        await ApiHandler().read_body(
+            messages_receive({"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"})
+        )
