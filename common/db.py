@@ -397,7 +397,32 @@ GUARDED_SOURCES = {
         "2e49a07e78afaae1d9ebffe16d5356db05e4d38cf469d360a7e3e350985cb336"
     ),
     "django.db.models.fields.Field.get_db_prep_save": "b095edabbe2f53fc82a58797cc1bc78d703b7740cef74af06d82768a9fbffcec",
+    # The preparations `_PREPARED_AS_GIVEN` leaves out: each gives back a value of its type as it is.
+    "django.db.models.fields.Field.get_db_prep_value": "00c11e761b7faa6a6e77421a905272efeca7b941f96e8d4729be657ac194cb7b",
+    "django.db.models.fields.Field.get_prep_value": "7aa16ded6e6eb1fb1275078aa55b15f0d755a3715e8f8157db82a91cb7299a78",
+    "django.db.models.fields.CharField.get_prep_value": "6d31653d6fa8b8da847be16e097c3112f37277a6e3dbde770d6d1f709e37f09c",
+    "django.db.models.fields.CharField.to_python": "1bd5528c714ebfc5002e7876b4a926440e467a6c097599d9b49dce63a37b90fd",
+    "django.db.models.fields.TextField.get_prep_value": "6d31653d6fa8b8da847be16e097c3112f37277a6e3dbde770d6d1f709e37f09c",
+    "django.db.models.fields.TextField.to_python": "1bd5528c714ebfc5002e7876b4a926440e467a6c097599d9b49dce63a37b90fd",
+    "django.db.models.fields.BooleanField.get_prep_value": "9b980109f1759437260edf4aeae87357cf82789bbf436cdab4184b90925863f3",
+    "django.db.models.fields.BooleanField.to_python": "e92368f992eb736b3a7c44b2ae1549879a7386acce6aab62a7cc9d7fa838e028",
+    "django.db.models.fields.FloatField.get_prep_value": "e15918b0151398969066ad4c3c6f2a3b4aaaf3d656e84ee96aee7a3f0611da8a",
 }
+
+# Field classes whose `get_db_prep_save` gives back a value of this exact type as it is (a `str`
+# for a text field, ...): `insert_statement` leaves their preparation out for such values (~1.3 µs
+# each, 12 of a print request's 20 values). Exact classes only: a subclass may prepare otherwise.
+# Not the integer fields: on PostgreSQL they wrap an `int` in psycopg's sized types.
+_PREPARED_AS_GIVEN: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.FloatField: float,
+}
+
+
+class _Prepared:
+    """The type of no value: a field whose every value goes through `get_db_prep_save`."""
 
 
 def insert_statement(model: type[models.Model], values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -409,17 +434,24 @@ def insert_statement(model: type[models.Model], values: dict[str, Any]) -> tuple
     The values are prepared with `statement_wrapper()`, looked up once (59 → 35 µs of CPU to
     build a print request's statement)."""
     wrapper = statement_wrapper()
-    sql, fields = _insert_template(model, tuple(values), wrapper.vendor)
-    return sql, [field.get_db_prep_save(values[field.name], wrapper) for field in fields]
+    sql, fields, as_given = _insert_template(model, tuple(values), wrapper.vendor)
+    return sql, [
+        value if type(value) is given else field.get_db_prep_save(value, wrapper)
+        for field, given, value in zip(fields, as_given, [values[field.name] for field in fields], strict=True)
+    ]
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_template(model: type[models.Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple[Any, ...]]:
-    """The `INSERT` text and the fields of `names`, per model, field names and database vendor
-    (which decides the quoting): the same few each time on the hot path."""
+def _insert_template(
+    model: type[models.Model], names: tuple[str, ...], vendor: str
+) -> tuple[str, tuple[Any, ...], tuple[type, ...]]:
+    """The `INSERT` text, the fields of `names` and the type each field takes as given
+    (`_PREPARED_AS_GIVEN`), per model, field names and database vendor (which decides the
+    quoting): the same few each time on the hot path."""
     quote = statement_wrapper().ops.quote_name
     concrete = {field.name: field for field in model._meta.concrete_fields}
     fields = tuple(concrete[name] for name in names)
     columns = ", ".join(quote(cast(str, field.column)) for field in fields)  # concrete fields have a column
     placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields
+    as_given = tuple(_PREPARED_AS_GIVEN.get(type(field), _Prepared) for field in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields, as_given

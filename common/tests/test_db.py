@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from psycopg.types.json import Jsonb
 
@@ -14,7 +15,7 @@ from devtools.testing.guards import source_digest
 from devtools.testing.processes import free_port
 from devtools.testing.service import private_postgres, private_postgres_remove
 from devtools.testing.statements import statements_counted
-from signing.models import EventSubmission
+from signing.models import EventSubmission, UciAuditRecord
 
 
 @pytest.mark.django_db
@@ -261,3 +262,31 @@ def test_the_statement_wrapper_is_made_afresh_when_the_database_or_time_zone_set
     assert db.statement_wrapper() is before
     db._statement_wrapper_reset(setting="TIME_ZONE")  # the receiver of Django's `setting_changed`
     assert db.statement_wrapper() is not before
+
+
+SAMPLE_VALUES = ["", "text é \\ ' %s", 0, -7, 2**40, True, False, 0.0, -1.5, 1e-05, None, {"a": [1]}, ["x"]]
+
+
+@pytest.mark.parametrize("model", [EventSubmission, UciAuditRecord])
+def test_insert_statement_prepares_every_value_as_the_orm_does(model):
+    """`insert_statement` leaves the preparation out only where the ORM gives the value back as
+    it is: the same parameters, of the same types, for every field and many kinds of value."""
+    wrapper = db.statement_wrapper()
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    for value in SAMPLE_VALUES:
+        for field in fields:
+            try:
+                expected = field.get_db_prep_save(value, wrapper)
+            except (TypeError, ValueError, ValidationError):
+                continue
+            _, (prepared,) = db.insert_statement(model, {field.name: value})
+            assert type(prepared) is type(expected), (field.name, value)
+            assert repr(prepared) == repr(expected), (field.name, value)
+
+
+@pytest.mark.parametrize(("field_class", "given"), sorted(db._PREPARED_AS_GIVEN.items(), key=lambda item: item[0].__name__))
+def test_the_fields_whose_preparation_is_left_out_give_their_values_back(field_class, given):
+    wrapper = db.statement_wrapper()
+    field = field_class(name="f")
+    for value in [value for value in SAMPLE_VALUES if type(value) is given] + [given()]:
+        assert field.get_db_prep_save(value, wrapper) is value
