@@ -69,7 +69,9 @@ class ApiMiddleware(AsyncMiddleware):
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            response = await self._handle(request)
+            response = self._answer_early(request)
+            if response is None:
+                response = await self.get_response(request)
             response["X-Request-Id"] = request_id
             elapsed = time.perf_counter() - started
             logger.info(
@@ -87,7 +89,10 @@ class ApiMiddleware(AsyncMiddleware):
         finally:
             request_id_var.reset(token)
 
-    async def _handle(self, request: HttpRequest) -> HttpResponseBase:
+    def _answer_early(self, request: HttpRequest) -> HttpResponseBase | None:
+        """The 307 for a missing slash or the 413 for a declared body over the limit, else None.
+        (A plain function, not a coroutine level of its own: every resumption of a request goes
+        through each level of its await chain.)"""
         path = request.path
         if request.method == "POST" and not path.endswith("/") and path + "/" in API_POST_PATHS:
             return TemporaryRedirect(path + "/")
@@ -98,4 +103,4 @@ class ApiMiddleware(AsyncMiddleware):
             too_large = False
         if too_large:
             return JsonResponse({"detail": "Request body is too large.", "code": "request_too_large"}, status=413)
-        return await self.get_response(request)
+        return None
