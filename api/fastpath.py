@@ -16,7 +16,8 @@ must be read again against the new source before its digest is updated.
   `INLINE_MIDDLEWARE` called inline (`InlineHooks`), and the request signals, `response.close()`
   and DRF's rendering run in the event loop; the request is processed in the server's task, with
   only the disconnect listener as a task of its own (Django makes two tasks per request).
-- `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops.
+- `InlineHooks`: `MiddlewareMixin.__acall__` without its two `sync_to_async` hops, the
+  consecutive inline middlewares as one level of the chain.
 - `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread, and
   `dispatch` without adrf's per-request `view_is_async` check (every API view is async; checked
   once per class); `initial()` without the authentication, permission and throttle steps of a
@@ -44,14 +45,14 @@ from collections.abc import Callable
 from typing import IO, Any, cast
 
 from adrf.views import APIView as AdrfAPIView
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
 from django.core.exceptions import ImproperlyConfigured, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import reset_urlconf
-from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.exception import convert_exception_to_response, response_for_exception
 from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
 from django.http import HttpRequest
@@ -70,6 +71,9 @@ GUARDED_SOURCES = {
         "064b55bfd55fc38d1157dfe3997f9d675392168da4d48cbed33d8fb0c4930aea"
     ),
     "django.core.handlers.base.BaseHandler.load_middleware": "a1fb7ee5f8586195da2174d1bbc2bbfc7ca19b9d26ea66412cb434f45bf6d467",
+    "django.core.handlers.exception.convert_exception_to_response": (
+        "a297ae868bddaca2e7a82847cb707105b2a23ded927d6609f6832901db45758e"
+    ),
     "django.utils.deprecation.MiddlewareMixin.__acall__": "adf8cbcaf9f11e45c4ac1953556ac422f2a6fe4193df5edbed186b2b66bea729",
     "adrf.views.APIView.async_dispatch": "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718",
     "adrf.views.APIView.dispatch": "9c4624488df6fc08cbd300ad8a2726a376eb032bb62716d065a8a27b76e4d241",
@@ -122,28 +126,53 @@ INLINE_MIDDLEWARE = frozenset(
 
 
 class InlineHooks:
-    """Runs a `MiddlewareMixin`'s `process_request` and `process_response` in the event loop.
+    """Runs the `process_request` and `process_response` hooks of one or more `MiddlewareMixin`s
+    (outermost first) in the event loop, as one level of the middleware chain.
 
     Django calls both through `sync_to_async` for async requests (a thread hop each); for the
     `INLINE_MIDDLEWARE`, which only read settings and headers, that hop is pure overhead. The
-    order of calls is that of `MiddlewareMixin.__acall__`."""
+    order of calls is that of `MiddlewareMixin.__acall__` in Django's chain, where each middleware
+    is a level of its own wrapped by `convert_exception_to_response`: a hook that returns a
+    response stops the descent and its own `process_response` still runs; one that raises becomes
+    the response of `response_for_exception` in its place, and that middleware's
+    `process_response` does not run; the middlewares outside it go on as usual. As one level
+    rather than one per middleware: each level is a coroutine that every resumption of the
+    request goes through (~2 µs per request each, benchmarks/PROFILE.md)."""
 
     async_capable = True
     sync_capable = False
 
-    def __init__(self, middleware_class: type[MiddlewareMixin], get_response: Callable[..., Any]) -> None:
-        self.middleware = middleware_class(get_response)
+    def __init__(self, middleware_classes: list[type[MiddlewareMixin]], get_response: Callable[..., Any]) -> None:
+        self.middlewares = [middleware_class(get_response) for middleware_class in middleware_classes]
         self.get_response = get_response
         markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = None
-        if hasattr(self.middleware, "process_request"):
-            response = self.middleware.process_request(request)
-        response = response or await self.get_response(request)
-        if hasattr(self.middleware, "process_response"):
-            response = self.middleware.process_response(request, response)
+        entered = 0  # the middlewares whose `process_response` runs, counted from the outside
+        for middleware in self.middlewares:
+            try:
+                response = middleware.process_request(request) if hasattr(middleware, "process_request") else None
+            except Exception as exc:
+                response = await _exception_response(request, exc)
+                break
+            entered += 1
+            if response is not None:
+                break
+        if response is None:
+            response = await self.get_response(request)
+        for middleware in reversed(self.middlewares[:entered]):
+            if hasattr(middleware, "process_response"):
+                try:
+                    response = middleware.process_response(request, response)
+                except Exception as exc:
+                    response = await _exception_response(request, exc)
         return response
+
+
+async def _exception_response(request: HttpRequest, exc: Exception) -> HttpResponseBase:
+    """What `convert_exception_to_response` answers for `exc`."""
+    return await sync_to_async(response_for_exception, thread_sensitive=False)(request, exc)
 
 
 # Receivers of the request signals that reset per-thread database connections, query logs,
@@ -215,17 +244,24 @@ class ApiHandler(ASGIHandler):
         self._template_response_middleware: list[Any] = []
         self._exception_middleware: list[Any] = []
         handler = convert_exception_to_response(self._get_response_async)
+        inline: list[type[MiddlewareMixin]] = []  # consecutive inline middlewares, innermost first
         for path in reversed(settings.MIDDLEWARE):
             if path in ADMIN_ONLY_MIDDLEWARE:
                 continue
             middleware = import_string(path)
             if path in INLINE_MIDDLEWARE:
-                instance = InlineHooks(middleware, handler)
-            elif getattr(middleware, "async_capable", False) and not getattr(middleware, "sync_capable", True):
+                inline.append(middleware)
+                continue
+            if inline:
+                handler = convert_exception_to_response(InlineHooks(inline[::-1], handler))
+                inline = []
+            if getattr(middleware, "async_capable", False) and not getattr(middleware, "sync_capable", True):
                 instance = middleware(handler)
             else:
                 raise TypeError(f"{path} must be async-only, or listed in ADMIN_ONLY_ or INLINE_MIDDLEWARE")
             handler = convert_exception_to_response(instance)
+        if inline:
+            handler = convert_exception_to_response(InlineHooks(inline[::-1], handler))
         self._middleware_chain = handler
 
     async def read_body(self, receive: Receive) -> IO[bytes]:

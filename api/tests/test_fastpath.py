@@ -13,16 +13,18 @@ import io
 import pytest
 from adrf.views import APIView as AdrfAPIView
 from django.core import signals
-from django.core.exceptions import ImproperlyConfigured, RequestAborted
-from django.http import HttpRequest
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, RequestAborted, SuspiciousOperation
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import override_settings
 from django.urls import Resolver404, path
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import apis
-from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, _has_own_receivers
+from api.fastpath import GUARDED_SOURCES, ApiHandler, APIView, InlineHooks, _has_own_receivers
 from coronacheck import asgi
 from devtools.testing.asgi_client import asgi_request, http_scope
 from devtools.testing.guards import framework_object, source_digest
@@ -365,3 +367,67 @@ async def test_a_client_that_leaves_before_its_body_aborts_the_request():
         await ApiHandler().read_body(
             messages_receive({"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"})
         )
+
+
+def recording_middleware(name: str, log: list, fail: dict):
+    """A `MiddlewareMixin` that logs its hooks and, per `fail[(name, hook)]`, answers early
+    ("answer") or raises ("raise") there."""
+
+    class Recording(MiddlewareMixin):
+        def process_request(self, request):
+            log.append(f"{name}.request")
+            return self._act("process_request", request)
+
+        def process_response(self, request, response):
+            log.append(f"{name}.response:{response.status_code}")
+            return self._act("process_response", request) or response
+
+        def _act(self, hook, request):
+            action = fail.get((name, hook))
+            if action == "answer":
+                return HttpResponse(status=299)
+            if action == "raise":
+                raise PermissionDenied(name)
+            return None
+
+    Recording.__name__ = name
+    return Recording
+
+
+SCENARIOS = [
+    {},
+    {("B", "process_request"): "answer"},
+    {("B", "process_request"): "raise"},
+    {("A", "process_request"): "raise"},
+    {("C", "process_request"): "raise", ("A", "process_response"): "answer"},
+    {("B", "process_response"): "raise"},
+    {("C", "process_response"): "raise", ("A", "process_response"): "raise"},
+    {("view", ""): "raise"},
+]
+
+
+@pytest.mark.parametrize("fail", SCENARIOS)
+async def test_grouped_inline_hooks_run_as_djangos_nested_middleware(fail, rf):
+    """Three middlewares as one `InlineHooks` level: the same hooks in the same order and the same
+    answer as Django's chain of `MiddlewareMixin`s, each wrapped by `convert_exception_to_response`."""
+
+    async def run(grouped: bool) -> tuple[list, int]:
+        log: list = []
+        classes = [recording_middleware(name, log, fail) for name in "ABC"]
+
+        async def view(request):
+            log.append("view")
+            if fail.get(("view", "")):
+                raise SuspiciousOperation("view")
+            return HttpResponse(status=200)
+
+        handler = convert_exception_to_response(view)
+        if grouped:
+            handler = convert_exception_to_response(InlineHooks(classes, handler))
+        else:
+            for middleware_class in reversed(classes):
+                handler = convert_exception_to_response(middleware_class(handler))
+        response = await handler(rf.get("/"))
+        return log, response.status_code
+
+    assert await run(grouped=True) == await run(grouped=False)
