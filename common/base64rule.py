@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 
-_WHITESPACE = str.maketrans("", "", " \t\r\n")
+_WHITESPACE = " \t\r\n"
 
 
 def decode_base64(text: str) -> bytes:
@@ -19,7 +19,12 @@ def decode_base64(text: str) -> bytes:
     """
     if not isinstance(text, str):
         raise ValueError("base64 input must be a string")  # noqa: TRY004 - callers handle ValueError
-    compact = text.translate(_WHITESPACE)
+    compact = text
+    # `in` and `replace` scan in C; `str.translate` looks every character up in its table (9 µs
+    # against 0.4 µs for an issue commitment message of 11 KB, benchmarks/PROFILE.md).
+    for character in _WHITESPACE:
+        if character in compact:
+            compact = compact.replace(character, "")
     if len(compact) % 4:
         raise ValueError("base64 length is not a multiple of 4")
     try:

@@ -34,6 +34,20 @@ class BatchedSystemRandom(random.Random):
             self._offset += count
             return self._batch[start : start + count]
 
+    def randint(self, a: int, b: int) -> int:
+        """`Random.randint` (its `randrange` and `_randbelow`: the fewest bits that hold the
+        width, drawn again while too large) for `int` bounds, without its layers of calls."""
+        if type(a) is not int or type(b) is not int or b < a:
+            return super().randint(a, b)
+        width = b - a + 1
+        bits = width.bit_length()
+        count = (bits + 7) // 8
+        shift = count * 8 - bits
+        while True:
+            value = int.from_bytes(self._bytes(count)) >> shift
+            if value < width:
+                return a + value
+
     def random(self) -> float:
         return (int.from_bytes(self._bytes(7)) >> 3) * (2.0**-53)
 

@@ -10,6 +10,8 @@ import pytest
 from common import randomness
 from common.randomness import BatchedSystemRandom
 
+BOUNDS = [(0, 5), (0, 1), (0, 300), (0, 2**40), (5, 5), (-3, 3), (0, 4), (10, 2**70), (True, 3)]  # the last: not an `int`
+
 
 def test_the_numbers_are_made_from_the_bytes_as_systemrandom_makes_them(monkeypatch):
     stream = bytes(range(256)) * 8
@@ -23,11 +25,11 @@ def test_the_numbers_are_made_from_the_bytes_as_systemrandom_makes_them(monkeypa
 
     monkeypatch.setattr(randomness.os, "urandom", urandom)
     batched_source = BatchedSystemRandom()
-    batched = [batched_source.randint(0, n) for n in (5, 1, 300, 2**40)] + [batched_source.random()]
+    batched = [batched_source.randint(a, b) for a, b in BOUNDS] + [batched_source.random()]
     position = 0
     monkeypatch.setattr(random, "_urandom", urandom)
     system_source = random.SystemRandom()
-    expected = [system_source.randint(0, n) for n in (5, 1, 300, 2**40)] + [system_source.random()]
+    expected = [system_source.randint(a, b) for a, b in BOUNDS] + [system_source.random()]
     assert batched == expected
 
 

@@ -167,12 +167,13 @@ def strip_windows(blocks: list[Block], *, config: RuleConfig, now: datetime, ran
     validity = timedelta(hours=config.domestic_strip_validity_hours)
     now_h = floor_to_hour(now.astimezone(UTC))
     max_exp = now_h + timedelta(days=config.domestic_maximum_issuance_days)
+    max_overlap = config.domestic_maximum_randomized_overlap_hours
+    steps = [validity - timedelta(hours=overlap) for overlap in range(max_overlap + 1)]  # by overlap
     windows = []
     for block in blocks:
         scrubber = max(now_h, block.valid_from)
         while True:
-            overlap = randint(0, config.domestic_maximum_randomized_overlap_hours)
-            scrubber = min(scrubber + validity - timedelta(hours=overlap), block.expiration_time)
+            scrubber = min(scrubber + steps[randint(0, max_overlap)], block.expiration_time)
             if scrubber >= max_exp:
                 break
             windows.append((block, scrubber - validity))
