@@ -22,7 +22,6 @@ cache miss costs more than its instructions), so a change is confirmed with `run
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -33,36 +32,25 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "benchmarks"))
 
-from run_matrix import PYTHON, database_recreate, database_url, service_environment, signers_start  # noqa: E402
+from run_matrix import (  # noqa: E402
+    PYTHON,
+    database_recreate,
+    database_url,
+    loadgen,
+    loadgen_result,
+    service_environment,
+    signers_start,
+)
 
 from devtools.testing.processes import free_port, wait_for_port  # noqa: E402
 
 
-def loadgen(url: str, scenario: str, fixtures: Path, requests: int, concurrency: int) -> dict:
-    command = [
-        PYTHON,
-        str(BASE_DIR / "benchmarks" / "loadgen.py"),
-        "--url",
-        url,
-        "--scenario",
-        scenario,
-        "--concurrency",
-        str(concurrency),
-        "--warmup",
-        "0",
-        "--seconds",
-        "3600",
-        "--max-requests",
-        str(requests),
-        "--request-timeout",
-        "60",
-        "--fixtures",
-        str(fixtures),
-    ]
-    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, cwd=BASE_DIR).stdout)
+def requests_sent(url: str, scenario: str, fixtures: Path, requests: int, concurrency: int) -> None:
+    """`requests` requests (or flows) with `loadgen.py`, one after the other per virtual user."""
+    process = loadgen(url, scenario, concurrency, 3600, 0, fixtures, max_requests=requests)
+    result = loadgen_result(process, timeout=3600)
     if result["errors"]:
         raise SystemExit(f"the load generator saw errors: {result['errors']}")
-    return result
 
 
 def counted(out_file: Path, pid: int, before: set[Path]) -> int:
@@ -107,10 +95,10 @@ def main() -> None:
     try:
         wait_for_port(port, process=server, timeout=600)
         url = f"http://127.0.0.1:{port}"
-        loadgen(url, arguments.scenario, fixtures, arguments.warmup, arguments.concurrency)
+        requests_sent(url, arguments.scenario, fixtures, arguments.warmup, arguments.concurrency)
         subprocess.run(["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True)
         before = set(work.glob("callgrind.out*"))
-        loadgen(url, arguments.scenario, fixtures, arguments.requests, arguments.concurrency)
+        requests_sent(url, arguments.scenario, fixtures, arguments.requests, arguments.concurrency)
         total = counted(out_file, server.pid, before)
         unit = "flow" if arguments.scenario == "credentials" else "request"
         print(
