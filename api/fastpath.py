@@ -20,9 +20,9 @@ must be read again against the new source before its digest is updated.
   consecutive inline middlewares as one level of the chain.
 - `APIView`: adrf's `APIView.async_dispatch` with `initial()` inline instead of in a thread, and
   `dispatch` without adrf's per-request `view_is_async` check (every API view is async; checked
-  once per class); `initial()` without the authentication, permission and throttle steps of a
-  view that has none of those classes, and the parsers and the `Allow`/`Vary` headers made once
-  per class (~47 k instructions, ~1 %, per print request: benchmarks/PROFILE.md).
+  once per class); `initial()` without the permission and throttle checks of a view that has
+  none of those classes, and the parsers and the `Allow`/`Vary` headers made once per class
+  (benchmarks/PROFILE.md, Step 2, fifth round).
 - `CachedContentNegotiation`: DRF's content negotiation, its answer remembered per `Accept`
   header and format (a bounded cache of a pure function).
 - `ApiHandler.resolve_request`: the URL resolution of each API path, remembered.
@@ -88,16 +88,13 @@ GUARDED_SOURCES = {
     "rest_framework.views.APIView.finalize_response": "cbcaead2dd2d71f61babc3f292746d9f3db84f0aeb116c3316fd31b1a44e20b0",
     "rest_framework.request.Request.__init__": "b1a5b4832249bb314d303c6f4e1bbd7d99154c06d64faf211308344b41e4a968",
     "django.views.generic.base.View.setup": "929dcb75314be459617745f2d7360b6f5ca118a94d6622f27b042bb17334477f",
-    # `APIView.initial`, `get_parsers` and `default_response_headers` shadow these; the skipped
-    # `perform_authentication` only reads `request.user`, which authenticates lazily.
+    # `APIView.initial`, `get_parsers` and `default_response_headers` shadow these.
     "rest_framework.views.APIView.initial": "49a4a966fb04ec8a617151a306a0e96f05c13991745058126fe78b13385a4df5",
     "rest_framework.views.APIView.get_parsers": "f673d708a8817f2c333cc3a46b7f2368c65239e0f0cdde2aa83ca0331747b07d",
     "rest_framework.views.APIView.default_response_headers.fget": (
         "fdea21d29a3b5350642494699f700d3af112cc1da33a8a965d74dac732a761b0"
     ),
     "django.views.generic.base.View._allowed_methods": "1992a9ca745565e18e909432ffd154658f172cc7cc02143c329c7e85eefac02a",
-    "rest_framework.views.APIView.perform_authentication": ("37dd6c883a68a5842a34429018ccbe55758aebc82b11fde9503b7cad77f5ad01"),
-    "rest_framework.request.Request.user.fget": "dc5cbbe167ed262bf93d820e129ba8a879569fdfe691ccb8320628f8371a5332",
 }
 
 
@@ -157,9 +154,9 @@ class InlineHooks:
                 response = await _exception_response(request, exc)
                 break
             entered += 1
-            if response is not None:
+            if response:  # as `MiddlewareMixin.__acall__`: `response or await get_response(...)`
                 break
-        if response is None:
+        if not response:
             response = await self.get_response(request)
         for middleware in reversed(self.middlewares[:entered]):
             if hasattr(middleware, "process_response"):
@@ -385,11 +382,10 @@ class _DisconnectWatch:
 # behaviour back. (A comment, not a docstring: drf-spectacular would publish a docstring as the
 # description of every operation.)
 #
-# With none of those classes, `initial()` leaves out the authentication, permission and throttle
-# steps, which then do nothing but `request.user` (DRF authenticates lazily when
-# `perform_authentication` is skipped, as its docstring says; the API reads no user); the parser
-# instances (stateless) and the `Allow`/`Vary` headers, which depend only on the class, its
-# method names and its renderers, are made once per class rather than per request.
+# With none of those classes, `initial()` leaves out the permission and throttle checks, which
+# then have nothing to check; the parser instances (stateless) and the `Allow`/`Vary` headers,
+# which depend only on the class, its method names and its renderers, are made once per class
+# rather than per request.
 class APIView(AdrfAPIView):
     _parsers: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None  # (classes, instances)
     _default_headers: dict[tuple[Any, ...], dict[str, str]]
@@ -429,6 +425,7 @@ class APIView(AdrfAPIView):
         request.accepted_renderer, request.accepted_media_type = neg
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
+        self.perform_authentication(request)  # sets the user on Django's request too
 
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.authentication_classes or self.permission_classes or self.throttle_classes:

@@ -351,9 +351,11 @@ def _batch_statement_merged(
     encoding = transformer.encoding
     groups: dict[bytes, list[bytes]] = {}
     for sql, params in statements:
-        head, template = _row_template(sql, encoding)
-        if template is None:  # placeholders other than %s: psycopg's own merge
-            row = _insert_split(cursor.mogrify(sql, params))[1].encode(encoding)
+        head, template, placeholders = _row_template(sql, encoding)
+        if template is None or not isinstance(params, (list, tuple)) or len(params) != placeholders:
+            # other placeholders, a `%` in the head, or parameters psycopg refuses: its own merge
+            head_text, values = _insert_split(cursor.mogrify(sql, params))
+            head, row = head_text.encode(encoding), values.encode(encoding)
         else:
             row = template % tuple([b"NULL" if value is None else transformer.as_literal(value) for value in params])
         groups.setdefault(head, []).append(row)
@@ -367,13 +369,15 @@ _OTHER_PLACEHOLDER = re.compile(r"%[^s%]")
 
 
 @functools.lru_cache(maxsize=256)
-def _row_template(sql: str, encoding: str) -> tuple[bytes, bytes | None]:
-    """The `INSERT INTO t (…)` of a single-row `INSERT … VALUES (…)` and its `(…)` as a template
-    for `bytes % values`, encoded: what psycopg's client-side binding makes of a text whose
-    placeholders are all `%s` (`%%` is a `%`). None when it has other placeholders."""
+def _row_template(sql: str, encoding: str) -> tuple[bytes, bytes | None, int]:
+    """The `INSERT INTO t (…)` of a single-row `INSERT … VALUES (…)`, its `(…)` as a template for
+    `bytes % values` and its number of placeholders, encoded: what psycopg's client-side binding
+    makes of a text whose placeholders are all `%s` (`%%` is a `%`). No template when the values
+    have other placeholders or the head has a `%` (psycopg would merge it too)."""
     head, values = _insert_split(sql)
-    template = None if _OTHER_PLACEHOLDER.search(values) else values.encode(encoding)
-    return head.encode(encoding), template
+    plain = "%" not in head and not _OTHER_PLACEHOLDER.search(values)
+    template = values.encode(encoding) if plain else None
+    return head.encode(encoding), template, values.replace("%%", "").count("%s")
 
 
 def _insert_split(sql: str) -> tuple[str, str]:

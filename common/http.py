@@ -132,9 +132,9 @@ def _request(
     client's headers anew on every call, decoding every header name for each one it adds, and
     looks for `Host` and `Content-Length` the same way (~13 µs per call, benchmarks/PROFILE.md).
     The same `Request`: the same header list and bytes (`common/tests/test_http.py` compares them).
-    Without a body, with cookies in the client's jar (no downstream sets any) or with headers
-    that frame the request themselves, it is `build_request` itself."""
-    if client.cookies or not body:
+    Without a `bytes` body, with cookies in the client's jar (no downstream sets any) or with
+    headers that frame the request themselves, it is `build_request` itself."""
+    if client.cookies or not body or type(body) is not bytes:
         return client.build_request("POST", _url(url), content=body, headers=headers, timeout=timeout)
     per_client = _request_heads.setdefault(client, {})
     key = (url, tuple(headers.items()))

@@ -13,9 +13,10 @@ writes the value:
   types: orjson refuses them here and the standard library takes over;
 - orjson writes `uuid.UUID`s and enum members, which the standard library refuses: the bodies
   hold none;
-- floats between -1e-4 and 1e-4 (orjson writes 1e-05 as 0.00001): the JSON read from outside
-  and sent on (`loads`) keeps its floats as `ParsedFloat`, a subclass, so such a value goes to
-  the standard library; the bodies this service builds itself hold no floats.
+- floats between -1e-4 and 1e-4 (orjson writes 1e-05 as 0.00001), NaN and Infinity (orjson
+  writes null): the JSON read from outside and sent on (`loads`) keeps its floats as
+  `ParsedFloat`, a subclass, so such a value goes to the standard library; the bodies this
+  service builds itself hold no floats.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ class ParsedFloat(float):
 
 
 def loads(text: str | bytes, **hooks: Any) -> Any:
-    """`json.loads(text)` for JSON that is sent on: its floats are `ParsedFloat`s (see above)."""
+    """`json.loads(text)` for JSON that is sent on: its floats, NaN and Infinity included, are
+    `ParsedFloat`s (see above; orjson would write NaN and Infinity as null)."""
     hooks.setdefault("parse_float", ParsedFloat)
+    hooks.setdefault("parse_constant", ParsedFloat)
     return json.loads(text, **hooks)
 
 

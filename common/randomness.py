@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import weakref
 
 BATCH_BYTES = 512
 
@@ -14,22 +15,25 @@ class BatchedSystemRandom(random.Random):
     `BATCH_BYTES` at a time rather than once per number: a credentials request draws a random
     overlap for each of its ~28 strips (rules-domestic.md §5), and a system call each cost ~1 µs
     (benchmarks/PROFILE.md). The numbers are made from the bytes exactly as SystemRandom makes
-    them; no byte is used twice, and a forked child process starts with an empty batch."""
+    them, in the order SystemRandom would read them; no byte is used twice, and a forked child
+    process starts with an empty batch."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._batch = b""
         self._offset = 0
         super().__init__()
-        os.register_at_fork(after_in_child=self._forget)
+        _instances.add(self)
 
     def _forget(self) -> None:
+        """In a forked child: no byte of the parent's batch, and a lock no other thread holds."""
+        self._lock = threading.Lock()
         self._batch, self._offset = b"", 0
 
     def _bytes(self, count: int) -> bytes:
         with self._lock:
-            if self._offset + count > len(self._batch):
-                self._batch, self._offset = os.urandom(max(count, BATCH_BYTES)), 0
+            if self._offset + count > len(self._batch):  # the rest of this batch, then a new one
+                self._batch, self._offset = self._batch[self._offset :] + os.urandom(max(count, BATCH_BYTES)), 0
             start = self._offset
             self._offset += count
             return self._batch[start : start + count]
@@ -65,3 +69,14 @@ class BatchedSystemRandom(random.Random):
 
     def setstate(self, state: object) -> None:
         raise NotImplementedError("BatchedSystemRandom has no state to restore")
+
+
+_instances: weakref.WeakSet[BatchedSystemRandom] = weakref.WeakSet()
+
+
+def _forget_all() -> None:
+    for instance in list(_instances):
+        instance._forget()
+
+
+os.register_at_fork(after_in_child=_forget_all)

@@ -67,7 +67,7 @@ def issue_commitment_message_decode(text: str) -> dict[str, Any]:
     per credentials request, benchmarks/PROFILE.md)."""
     try:
         decoded = decode_base64(text).decode("utf-8")
-        value = jsonutil.loads(decoded, parse_float=_finite_float, parse_constant=_constant_refused)
+        value = json.loads(decoded, parse_float=_finite_float, parse_constant=_constant_refused)
         if "\\u" in decoded:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):

@@ -315,13 +315,15 @@ def test_the_per_class_parts_of_a_request_are_drfs(view_class, rf):
         assert [type(parser) for parser in view.get_parsers()] == list(view.parser_classes)
 
 
-async def test_a_request_authenticates_lazily_to_the_unauthenticated_user():
-    """`initial()` leaves `perform_authentication` out; `request.user` is still DRF's."""
+async def test_a_request_is_authenticated_as_drf_does_it():
+    """`initial()` leaves out the empty permission and throttle checks only: the user is DRF's
+    unauthenticated one, on DRF's request and on Django's."""
     seen = {}
 
     class WhoApi(APIView):
         async def get(self, request):
-            seen["user"], seen["auth"] = request.user, request.auth
+            seen["user"], seen["auth"] = request._user, request._auth  # set before any read
+            seen["django"] = (request._request.user, request._request.auth)
             return Response({})
 
     class WhoUrls:
@@ -330,7 +332,7 @@ async def test_a_request_authenticates_lazily_to_the_unauthenticated_user():
     with override_settings(ROOT_URLCONF=WhoUrls):
         status, _, _ = await call(ApiHandler(), "GET", "/who")
     assert status == 200
-    assert seen == {"user": None, "auth": None}  # UNAUTHENTICATED_USER and _TOKEN are None
+    assert seen == {"user": None, "auth": None, "django": (None, None)}  # UNAUTHENTICATED_USER and _TOKEN are None
 
 
 def messages_receive(*messages: dict):

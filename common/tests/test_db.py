@@ -158,6 +158,7 @@ async def test_the_merged_batch_is_the_text_psycopg_would_send(pools_closed):
         ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [None, datetime(2024, 2, 29, 23, 59, tzinfo=UTC)]),
         ('INSERT INTO "c" ("j", "f", "b") VALUES (%s, %s, (%s || \'%%\'))', [Jsonb({"k": "it's"}), 1.5, True]),
         ('INSERT INTO "d" ("t") VALUES (%t)', ["text format"]),  # a placeholder other than %s: psycopg's own merge
+        ('INSERT INTO "e%%" ("u") VALUES (%s)', ["a % in the head"]),  # psycopg's own merge too
         ('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [2, ""]),
     ]
     pool = await db.async_pool()
@@ -168,7 +169,9 @@ async def test_the_merged_batch_is_the_text_psycopg_would_send(pools_closed):
             assert parameters is None
             assert isinstance(merged, bytes)
             assert merged.decode() == cursor.mogrify(*db.batch_statement(statements))
-            assert merged.count(b"VALUES") == 4
+            assert merged.count(b"VALUES") == 5
+        with pytest.raises(psycopg.ProgrammingError):  # parameters that do not fit: psycopg's own error
+            db._batch_statement_merged([('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [1])], cursor)
 
 
 @pytest.fixture

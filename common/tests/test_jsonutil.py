@@ -28,6 +28,7 @@ EVERY_CHARACTER = "".join(chr(code) for code in range(0xD800)) + "".join(chr(cod
         {1: "a key that is not a string"},
         [1.5, 0.1, -2.25e300, 1e16],
         loads('{"tiny": 1e-05, "small": -3.5e-7, "zero": 0.0, "n": [1e-10, 12.5]}'),
+        loads('{"nan": NaN, "inf": Infinity, "-inf": [-Infinity]}'),
     ],
 )
 def test_the_bytes_are_the_standard_librarys(value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -14,23 +15,30 @@ BOUNDS = [(0, 5), (0, 1), (0, 300), (0, 2**40), (5, 5), (-3, 3), (0, 4), (10, 2*
 
 
 def test_the_numbers_are_made_from_the_bytes_as_systemrandom_makes_them(monkeypatch):
-    stream = bytes(range(256)) * 8
+    """The same stream of bytes gives the same numbers: many draws of every bound, over several
+    batches, with the redraws of values too large for the bound."""
+    stream = b"".join(hashlib.sha256(index.to_bytes(4, "big")).digest() for index in range(4000))
     position = 0
 
     def urandom(count: int) -> bytes:
         nonlocal position
         chunk = stream[position : position + count]
         position += count
+        assert len(chunk) == count, "the test's stream is too short"
         return chunk
 
+    def draws(source: random.Random) -> list:
+        return [source.randint(a, b) for _ in range(300) for a, b in BOUNDS] + [source.random() for _ in range(50)]
+
     monkeypatch.setattr(randomness.os, "urandom", urandom)
-    batched_source = BatchedSystemRandom()
-    batched = [batched_source.randint(a, b) for a, b in BOUNDS] + [batched_source.random()]
+    batched = draws(BatchedSystemRandom())
+    used = position
     position = 0
     monkeypatch.setattr(random, "_urandom", urandom)
-    system_source = random.SystemRandom()
-    expected = [system_source.randint(a, b) for a, b in BOUNDS] + [system_source.random()]
+    expected = draws(random.SystemRandom())
     assert batched == expected
+    assert used > 4 * randomness.BATCH_BYTES  # several batches were read
+    assert used - position < randomness.BATCH_BYTES  # and no more bytes than SystemRandom took, but the last batch's rest
 
 
 def test_the_operating_system_is_read_once_per_batch_and_no_byte_twice(monkeypatch):

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from common import errors
+from common.jsonutil import dumps_bytes
 from signing.issuance import _gather_all, issue_commitment_message_decode
 
 
@@ -50,7 +51,10 @@ def test_the_issue_commitment_message_is_accepted_exactly_as_before(json_text):
             issue_commitment_message_decode(text)
         assert refused.value.code == "invalid_issue_commitment_message"
     else:
-        assert issue_commitment_message_decode(text) == expected
+        decoded = issue_commitment_message_decode(text)
+        assert decoded == expected
+        assert repr(decoded) == repr(expected)  # -0.0 and 0.0 are equal; their reprs are not
+        assert dumps_bytes(decoded) == json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def test_bytes_that_are_not_utf8_are_refused():

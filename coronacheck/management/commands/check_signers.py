@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.health import rvig_healthy
-from common import errors
+from common import errors, jsonutil
 from common.http import client_for, clients_close, transport_failure_reason
 from idemix import holder, verifier
 from idemix.encoding import ATTRIBUTE_NAMES, decode_big_int
@@ -69,7 +69,7 @@ async def _domestic_prepare_issue() -> str:
     if not settings.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE:
         return "prepare_issue answered"
     public = await asyncio.to_thread(load_public_key, settings.DOMESTIC_NL_IDEMIX_PUBLIC_KEY_FILE)
-    return await _domestic_specimen(public, json.loads(base64.b64decode(prepared)))
+    return await _domestic_specimen(public, jsonutil.loads(base64.b64decode(prepared)))
 
 
 def _check_strip(version: int) -> dict[str, str]:
