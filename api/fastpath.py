@@ -140,16 +140,21 @@ class InlineHooks:
     sync_capable = False
 
     def __init__(self, middleware_classes: list[type[MiddlewareMixin]], get_response: Callable[..., Any]) -> None:
-        self.middlewares = [middleware_class(get_response) for middleware_class in middleware_classes]
+        middlewares = [middleware_class(get_response) for middleware_class in middleware_classes]
+        # Each middleware's two hooks (None where it has none), looked up once.
+        self.hooks = [
+            (getattr(middleware, "process_request", None), getattr(middleware, "process_response", None))
+            for middleware in middlewares
+        ]
         self.get_response = get_response
         markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = None
         entered = 0  # the middlewares whose `process_response` runs, counted from the outside
-        for middleware in self.middlewares:
+        for process_request, _ in self.hooks:
             try:
-                response = middleware.process_request(request) if hasattr(middleware, "process_request") else None
+                response = process_request(request) if process_request is not None else None
             except Exception as exc:
                 response = await _exception_response(request, exc)
                 break
@@ -158,10 +163,10 @@ class InlineHooks:
                 break
         if not response:
             response = await self.get_response(request)
-        for middleware in reversed(self.middlewares[:entered]):
-            if hasattr(middleware, "process_response"):
+        for _, process_response in reversed(self.hooks[:entered]):
+            if process_response is not None:
                 try:
-                    response = middleware.process_response(request, response)
+                    response = process_response(request, response)
                 except Exception as exc:
                     response = await _exception_response(request, exc)
         return response
@@ -416,8 +421,13 @@ class APIView(AdrfAPIView):
             headers = type(self)._default_headers[key] = super().default_response_headers
         return dict(headers)  # `finalize_response` pops `Vary` from it
 
+    def _checks_configured(self) -> bool:
+        """Whether the view has authentication, permission or throttle classes (then adrf's and
+        DRF's own dispatch and `initial()` run)."""
+        return bool(self.authentication_classes or self.permission_classes or self.throttle_classes)
+
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
-        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+        if self._checks_configured():
             super().initial(request, *args, **kwargs)
             return
         self.format_kwarg = self.get_format_suffix(**kwargs)
@@ -428,7 +438,7 @@ class APIView(AdrfAPIView):
         self.perform_authentication(request)  # sets the user on Django's request too
 
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if self.authentication_classes or self.permission_classes or self.throttle_classes:
+        if self._checks_configured():
             return await super().async_dispatch(request, *args, **kwargs)
         self.args = args
         self.kwargs = kwargs

@@ -331,8 +331,8 @@ def batch_statement(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[st
     for sql, params in statements:
         head, values = _insert_split(sql)
         groups.setdefault(head, []).append((values, params))
-    merged = _batch_join({head: [values for values, _ in rows] for head, rows in groups.items()})
-    return merged, [param for rows in groups.values() for _, params in rows for param in params]
+    merged = _batch_join({head.encode(): [values.encode() for values, _ in rows] for head, rows in groups.items()})
+    return merged.decode(), [param for rows in groups.values() for _, params in rows for param in params]
 
 
 def _batch_statement_merged(
@@ -359,9 +359,7 @@ def _batch_statement_merged(
         else:
             row = template % tuple([b"NULL" if value is None else transformer.as_literal(value) for value in params])
         groups.setdefault(head, []).append(row)
-    parts = [head + b" VALUES " + b", ".join(rows) for head, rows in groups.items()]
-    ctes = b", ".join(b"batch_%d AS (%s)" % (index, part) for index, part in enumerate(parts[:-1]))
-    return (b"WITH " + ctes + b" " if ctes else b"") + parts[-1], None
+    return _batch_join(groups), None
 
 
 # A `%` not followed by `s` or `%`: a placeholder that psycopg converts (%b, %t, %(name)s).
@@ -388,10 +386,11 @@ def _insert_split(sql: str) -> tuple[str, str]:
     return head, values
 
 
-def _batch_join(groups: dict[str, list[str]]) -> str:
-    parts = [f"{head} VALUES {', '.join(rows)}" for head, rows in groups.items()]
-    ctes = ", ".join(f"batch_{index} AS ({part})" for index, part in enumerate(parts[:-1]))
-    return (f"WITH {ctes} " if ctes else "") + parts[-1]
+def _batch_join(groups: dict[bytes, list[bytes]]) -> bytes:
+    """`INSERT INTO t (…)` heads and their `(…)` rows as one statement (see `batch_statement`)."""
+    parts = [head + b" VALUES " + b", ".join(rows) for head, rows in groups.items()]
+    ctes = b", ".join(b"batch_%d AS (%s)" % (index, part) for index, part in enumerate(parts[:-1]))
+    return (b"WITH " + ctes + b" " if ctes else b"") + parts[-1]
 
 
 # The ORM code that `insert_statement` mirrors, with the SHA-256 of its source at the pinned Django

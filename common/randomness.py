@@ -10,13 +10,13 @@ import weakref
 BATCH_BYTES = 512
 
 
-class BatchedSystemRandom(random.Random):
+class BatchedSystemRandom(random.SystemRandom):
     """`random.SystemRandom` (the operating system's randomness, `os.urandom`), read
     `BATCH_BYTES` at a time rather than once per number: a credentials request draws a random
     overlap for each of its ~28 strips (rules-domestic.md §5), and a system call each cost ~1 µs
     (benchmarks/PROFILE.md). The numbers are made from the bytes exactly as SystemRandom makes
     them, in the order SystemRandom would read them; no byte is used twice, and a forked child
-    process starts with an empty batch."""
+    process starts with an empty batch. Seeding, state and `randbytes` are SystemRandom's."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -60,15 +60,6 @@ class BatchedSystemRandom(random.Random):
             raise ValueError("number of bits must be non-negative")
         count = (k + 7) // 8
         return int.from_bytes(self._bytes(count)) >> (count * 8 - k)
-
-    def seed(self, *args: object, **kwargs: object) -> None:
-        """No seed: the numbers come from the operating system."""
-
-    def getstate(self) -> tuple[int, ...]:
-        raise NotImplementedError("BatchedSystemRandom has no state to save")
-
-    def setstate(self, state: object) -> None:
-        raise NotImplementedError("BatchedSystemRandom has no state to restore")
 
 
 _instances: weakref.WeakSet[BatchedSystemRandom] = weakref.WeakSet()
