@@ -26,6 +26,8 @@ must be read again against the new source before its digest is updated.
 - `CachedContentNegotiation`: DRF's content negotiation, its answer remembered per `Accept`
   header and format (a bounded cache of a pure function).
 - `ApiHandler.resolve_request`: the URL resolution of each API path, remembered.
+- `ApiHandler.send_response`: a response in one body message without Django's per-header
+  checks and copies.
 - `ApiHandler.read_body`: a body in one message that fits in memory is a `BytesIO`, not
   Django's spooled temporary file.
 - The request signals are sent only when a receiver other than Django's per-thread database and
@@ -55,7 +57,7 @@ from django.core.handlers.base import reset_urlconf
 from django.core.handlers.exception import convert_exception_to_response, response_for_exception
 from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import ResolverMatch, URLResolver, get_resolver, set_script_prefix
 from django.utils.deprecation import MiddlewareMixin
@@ -78,6 +80,13 @@ GUARDED_SOURCES = {
     "adrf.views.APIView.async_dispatch": "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718",
     "adrf.views.APIView.dispatch": "9c4624488df6fc08cbd300ad8a2726a376eb032bb62716d065a8a27b76e4d241",
     "django.core.handlers.asgi.ASGIHandler.read_body": "cf4aa904631d5410206f1a6b12ef0c74e99e4bd7313232c8e61f7a09a66a95e1",
+    "django.core.handlers.asgi.ASGIHandler.send_response": "77eda2b08689b44ee277c936092bde02e50f84727f7398480a127e7e9e1dad06",
+    "django.core.handlers.asgi.ASGIHandler.chunk_bytes": "6c045731cd77bd2da8253e0a55f1d1e8c9c6c78f412f73a4592d5df5dfb6a6ad",
+    # `send_response` reads the headers as the `str`s these keep.
+    "django.http.response.ResponseHeaders.__setitem__": "ec78a9c6b2bc2b8ca0b4a2b096b28b82481d836f35938da180806d2590bc1c14",
+    "django.http.response.ResponseHeaders._convert_to_charset": (
+        "7f988dada70f15e8a2ab99f2f48f31fca8eb6190761a30427607a3ca5f7bf144"
+    ),
     "django.core.handlers.base.BaseHandler.resolve_request": "ff178c3d63eebcd3e38110341593518dcd67d84cff94bbc7dd5aa323637cba6d",
     "django.http.response.HttpResponseBase.close": "84589f5b23acbb23aa9010f3506ef411b72b1053f2fc2764590e2b3bf3470438",
     "rest_framework.negotiation.DefaultContentNegotiation.select_renderer": (
@@ -282,6 +291,22 @@ class ApiHandler(ASGIHandler):
             return first.pop() if first else await receive()
 
         return await super().read_body(replayed)
+
+    async def send_response(self, response: HttpResponseBase, send: Send) -> None:
+        """`ASGIHandler.send_response` for a response that is neither streamed nor sets cookies
+        and whose body fits in one message (`chunk_size`), as every API response: the same two
+        messages, without the per-header type checks and copies (the headers are `str`s, as
+        `ResponseHeaders` keeps them) and without the chunking generator. Others go to Django's."""
+        if response.streaming or response.cookies:
+            await super().send_response(response, send)
+            return
+        content = cast(HttpResponse, response).content
+        if len(content) > self.chunk_size:
+            await super().send_response(response, send)
+            return
+        headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": False})
 
     def resolve_request(self, request: HttpRequest) -> ResolverMatch:
         """`BaseHandler.resolve_request`, its answer remembered per path: the API's paths are a

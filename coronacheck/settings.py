@@ -318,6 +318,7 @@ VALIDATE_CONFIG_AT_START = read("VALIDATE_CONFIG_AT_START")
 
 # --- 4 Logging: structured, no personal data ----------------------------------------------------
 LOG_LEVEL = read("LOG_LEVEL")
+LOGGING_CONFIG = "common.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -433,3 +433,40 @@ async def test_grouped_inline_hooks_run_as_djangos_nested_middleware(fail, rf):
         return log, response.status_code
 
     assert await run(grouped=True) == await run(grouped=False)
+
+
+def responses_to_send() -> list[HttpResponseBase]:
+    from django.http import StreamingHttpResponse
+
+    plain = HttpResponse(b'{"a": 1}', content_type="application/json", status=201)
+    plain["X-Request-Id"] = "abc"
+    plain["X-Latin"] = "caf\u00e9"  # latin-1
+    plain[b"X-Bytes"] = b"value"  # Django keeps names and values as `str`
+    plain["X-Encoded"] = "\u20ac uro"  # MIME-encoded by Django
+    with_cookie = HttpResponse(b"x")
+    with_cookie.set_cookie("name", "value")
+    return [
+        plain,
+        HttpResponse(b""),
+        HttpResponse(status=204),
+        HttpResponse(b"x" * ApiHandler.chunk_size),
+        HttpResponse(b"y" * (ApiHandler.chunk_size + 1)),  # two body messages: Django's
+        with_cookie,
+        StreamingHttpResponse(iter([b"a", b"b"])),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(responses_to_send())))
+async def test_a_response_is_sent_as_djangos_handler_sends_it(index):
+    from django.core.handlers.asgi import ASGIHandler
+
+    sent: dict[str, list[dict]] = {"lean": [], "django": []}
+    for name, handler in (("lean", ApiHandler), ("django", ASGIHandler)):
+        response = responses_to_send()[index]
+
+        async def send(message: dict, name: str = name) -> None:
+            sent[name].append(message)
+
+        await handler.send_response(handler.__new__(handler), response, send)
+    assert sent["lean"] == sent["django"]
+    assert all(type(name) is bytes and type(value) is bytes for name, value in sent["lean"][0]["headers"])

@@ -28,3 +28,22 @@ def test_a_line_without_a_request_id_has_a_dash():
     assert request_id_var.get() == "-"
     record = logging.makeLogRecord({"msg": "x"})
     assert json.loads(JsonFormatter().format(record))["request_id"] == "-"
+
+
+def test_lines_in_different_seconds_have_their_own_time():
+    formatter = JsonFormatter()
+    times = []
+    for created in (1764944100.5, 1764944100.9, 1764944101.0, 1764944100.1):
+        record = logging.makeLogRecord({"msg": "x"})
+        record.created = created
+        times.append(json.loads(formatter.format(record))["time"])
+    assert times == ["2025-12-05T14:15:00Z", "2025-12-05T14:15:00Z", "2025-12-05T14:15:01Z", "2025-12-05T14:15:00Z"]
+
+
+def test_records_are_made_without_caller_thread_or_process_lookups(caplog):
+    # Django configures logging with `common.logging.configure` (settings.LOGGING_CONFIG).
+    with caplog.at_level(logging.INFO, logger="coronacheck.test"):
+        logging.getLogger("coronacheck.test").info("x")
+    (record,) = caplog.records
+    assert (record.lineno, record.funcName) == (0, "(unknown function)")
+    assert record.thread is None and record.process is None and record.processName is None
