@@ -1,12 +1,15 @@
 import asyncio
+import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from psycopg.adapt import Transformer
 from psycopg.types.json import Jsonb
 
 from common import db, errors
@@ -174,6 +177,57 @@ async def test_the_merged_batch_is_the_text_psycopg_would_send(pools_closed):
             db._batch_statement_merged([('INSERT INTO "a" ("x", "y") VALUES (%s, %s)', [1])], cursor)
 
 
+LITERAL_VALUES = [
+    "it's \\ ünï \u20ac",
+    None,
+    datetime(2024, 2, 29, 23, 59, tzinfo=UTC),
+    datetime(2026, 12, 5, 16, 16, 22, 2453, tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    datetime(2026, 3, 29, 2, 30, tzinfo=timezone(-timedelta(hours=3, seconds=17))),
+    datetime(2026, 3, 29, 2, 30, tzinfo=ZoneInfo("Europe/Amsterdam")),
+    datetime(2026, 3, 29, 2, 30),  # naive: psycopg's own
+    Jsonb({"k": "it's", "n": [1, 2.5, None, True], "u": "ünï \\ \u20ac"}),
+    Jsonb([]),
+    Jsonb("text"),
+    Jsonb({"a": 1}, dumps=lambda obj: json.dumps(obj, ensure_ascii=False, indent=1)),
+    Jsonb({"a": "ü"}, dumps=lambda obj: json.dumps(obj, ensure_ascii=False).encode()),  # bytes: psycopg's own
+    Jsonb({"x": 1.5}, dumps=None),
+    1.5,
+    True,
+    7,
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("value", LITERAL_VALUES, ids=range(len(LITERAL_VALUES)))
+async def test_a_value_is_quoted_as_psycopg_quotes_it(value, pools_closed):
+    pool = await db.async_pool()
+    async with pool.connection() as conn:
+        transformer = Transformer(conn.cursor())
+        assert db._standard_dumpers(transformer)
+        expected = b"NULL" if value is None else transformer.as_literal(value)
+        assert db._literal(value, transformer, True) == expected
+        assert db._literal(value, transformer, False) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_connection_with_its_own_dumpers_is_quoted_by_them(pools_closed):
+    class IsoDumper(psycopg.types.datetime.DatetimeDumper):
+        def dump(self, obj):
+            return obj.isoformat().encode()
+
+    pool = await db.async_pool()
+    async with pool.connection() as conn:
+        conn.adapters.register_dumper(datetime, IsoDumper)
+        transformer = Transformer(conn.cursor())
+        assert not db._standard_dumpers(transformer)
+        value = datetime(2024, 2, 29, 23, 59, tzinfo=UTC)
+        merged, _ = db._batch_statement_merged([('INSERT INTO "a" ("x") VALUES (%s)', [value])], conn.cursor())
+        assert merged == b'INSERT INTO "a" ("x") VALUES (\'2024-02-29T23:59:00+00:00\'::timestamptz)'
+
+
 @pytest.fixture
 async def inserts_table(pools_closed):
     await db.run_statement("CREATE TABLE IF NOT EXISTS inserts_test (x int PRIMARY KEY, label text NOT NULL)", [])
@@ -267,9 +321,35 @@ def test_the_statement_wrapper_is_made_afresh_when_the_database_or_time_zone_set
     assert db.statement_wrapper() is not before
 
 
-SAMPLE_VALUES = ["", "text é \\ ' %s", 0, -7, 2**40, True, False, 0.0, -1.5, 1e-05, None, {"a": [1]}, ["x"]]
+class Number(int):
+    pass
 
 
+SAMPLE_VALUES = [
+    "",
+    "text é \\ ' %s",
+    0,
+    -7,
+    2**40,
+    Number(3),
+    True,
+    False,
+    0.0,
+    -1.5,
+    1e-05,
+    None,
+    {"a": [1]},
+    ["x"],
+    datetime(2026, 12, 5, 16, 16, 22, 2453, tzinfo=UTC),
+    datetime(2026, 3, 29, 2, 30, tzinfo=ZoneInfo("Europe/Amsterdam")),
+    datetime(2026, 3, 29, 2, 30, tzinfo=timezone(-timedelta(hours=3))),
+    date(2026, 12, 5),
+    timedelta(seconds=90),
+    Jsonb({"already": "adapted"}),
+]
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime:RuntimeWarning")  # a `date`, as the ORM warns
 @pytest.mark.parametrize("model", [EventSubmission, UciAuditRecord])
 def test_insert_statement_prepares_every_value_as_the_orm_does(model):
     """`insert_statement` leaves the preparation out only where the ORM gives the value back as
@@ -285,6 +365,10 @@ def test_insert_statement_prepares_every_value_as_the_orm_does(model):
             _, (prepared,) = db.insert_statement(model, {field.name: value})
             assert type(prepared) is type(expected), (field.name, value)
             assert repr(prepared) == repr(expected), (field.name, value)
+            if isinstance(expected, Jsonb):
+                assert (prepared.obj, prepared.dumps) == (expected.obj, expected.dumps), (field.name, value)
+            if isinstance(expected, datetime):
+                assert prepared.tzinfo is expected.tzinfo, (field.name, value)
 
 
 @pytest.mark.parametrize(("field_class", "given"), sorted(db._PREPARED_AS_GIVEN.items(), key=lambda item: item[0].__name__))
