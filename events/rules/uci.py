@@ -14,14 +14,22 @@ LUHN_N = len(LUHN_ALPHABET)
 _UCI_SHAPE = re.compile(r"^[A-Z0-9:#/]{38}$")
 
 
+# The addend of each character for the factors 1 and 2 (§9.2 step 2: `addend // N + addend % N`).
+_ADDENDS = {
+    factor: {char: (factor * code) // LUHN_N + (factor * code) % LUHN_N for code, char in enumerate(LUHN_ALPHABET)}
+    for factor in (1, 2)
+}
+
+
 def _luhn_sum(text: str, factor: int) -> int:
-    """§9.2 step 2: walk from the rightmost character, alternating the factor 2 ↔ 1."""
-    total = 0
-    for char in reversed(text):
-        addend = factor * LUHN_ALPHABET.index(char)
-        factor = 1 if factor == 2 else 2
-        total += addend // LUHN_N + addend % LUHN_N
-    return total
+    """§9.2 step 2: walk from the rightmost character, alternating the factor 2 ↔ 1 (the
+    characters at even distances from the right take `factor`, the others the other one)."""
+    backwards = text[::-1]
+    other = 1 if factor == 2 else 2
+    try:
+        return sum(map(_ADDENDS[factor].__getitem__, backwards[0::2])) + sum(map(_ADDENDS[other].__getitem__, backwards[1::2]))
+    except KeyError:
+        raise ValueError("a character outside the Luhn mod 38 alphabet") from None
 
 
 def luhn_mod_n_check_character(text: str) -> str:

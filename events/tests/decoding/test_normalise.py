@@ -64,3 +64,24 @@ def test_unknown_birth_parts_are_empty():
 )
 def test_eu_dob(year, month, day, expected):
     assert eu_dob(holder(birth_year=year, birth_month=month, birth_day=day)) == expected
+
+
+def test_normalize_is_mrz_transliteration_with_its_tables():
+    from mrz.base.functions import transliterate
+
+    from events.decoding.normalise import _NOT_MACHINE_READABLE, _TRANSLITERATION
+
+    def by_mrz(name: str) -> str:
+        return _NOT_MACHINE_READABLE.sub("", transliterate(name, _TRANSLITERATION, "<"))
+
+    every_character = "".join(_TRANSLITERATION)
+    samples = [
+        every_character,
+        every_character.upper(),
+        " ".join(every_character),
+        "-".join(every_character),
+        "a - b  c--d ß ǆ ﬁ ŉ İ ı σς Σ 李 \t\n 0-9 <>",
+        "".join(chr(code) for code in range(32, 0x2FF)),
+    ]
+    for name in samples:
+        assert normalize(name) == by_mrz(name)

@@ -64,3 +64,21 @@ def test_generated_uci_from_a_fixed_uuid():
 def test_generated_ucis_are_valid_and_distinct():
     ucis = {generate_uci() for _ in range(50)}
     assert len(ucis) == 50 and all(uci_is_valid(uci) for uci in ucis)
+
+
+def test_the_luhn_sum_is_the_walk_from_the_right():
+    from events.rules.uci import LUHN_ALPHABET, LUHN_N, _luhn_sum
+
+    def walked(text: str, factor: int) -> int:
+        total = 0
+        for char in reversed(text):
+            addend = factor * LUHN_ALPHABET.index(char)
+            factor = 1 if factor == 2 else 2
+            total += addend // LUHN_N + addend % LUHN_N
+        return total
+
+    for text in ["", "A", "/:", LUHN_ALPHABET, LUHN_ALPHABET[::-1] * 3, "URN:UCI:01:NL:ABCDEFGHIJKLMNOPQRST42"]:
+        for factor in (1, 2):
+            assert _luhn_sum(text, factor) == walked(text, factor)
+    with pytest.raises(ValueError):
+        _luhn_sum("URN:UCI:01:NL:abc", 2)
