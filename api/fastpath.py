@@ -89,6 +89,9 @@ GUARDED_SOURCES = {
     ),
     "django.core.handlers.base.BaseHandler.resolve_request": "ff178c3d63eebcd3e38110341593518dcd67d84cff94bbc7dd5aa323637cba6d",
     "django.http.response.HttpResponseBase.close": "84589f5b23acbb23aa9010f3506ef411b72b1053f2fc2764590e2b3bf3470438",
+    # `api.renderers.JSONRenderer` remembers what these work out.
+    "rest_framework.renderers.JSONRenderer.get_indent": "713a4f302bafaa8aa64eff5d7e409c06eec61e67abf7818811870ee5b1faec6a",
+    "rest_framework.renderers.JSONRenderer.render": "9a136d750c0b09d1c9c98f290caf9e8aac99872dcc1e93bf14d7fcf47f8f5ab1",
     "rest_framework.negotiation.DefaultContentNegotiation.select_renderer": (
         "72af66a971aff0d3dd3a9c0a6065f3ed35e6679f4d386bb222b76778bfddb708"
     ),
