@@ -1,4 +1,5 @@
-"""Compact JSON encoding of outbound request bodies, and reading JSON that is sent on.
+"""Compact JSON encoding of outbound request bodies, reading JSON that is sent on, and reading a
+downstream answer whose shape alone is checked.
 
 `dumps_bytes` writes the bytes of `json.dumps(value, separators=(",", ":"), ensure_ascii=False)`
 in UTF-8, with orjson: the domestic signer's body of a credentials request (~13 KB, the issue
@@ -49,3 +50,18 @@ def dumps_bytes(value: Any) -> bytes:
         return orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads_shape(content: bytes) -> Any:
+    """The JSON document `content` for a check of its shape (objects, arrays, strings, booleans,
+    null; not the numbers): orjson's parse, or where orjson refuses the text (NaN, Infinity, a
+    lone surrogate escape, a number out of a double's range, a byte-order mark or a UTF-16/32
+    text, invalid JSON), `json.loads`'s, which accepts or refuses it as before. orjson refuses no
+    text the standard library accepts with other objects, arrays, strings, booleans or nulls: it
+    differs only in the numbers (an integer beyond 64 bits is a float), so a shape check sees the
+    same answer. The domestic signer's answer of a credentials request (~7–50 KB) took 33–69 µs
+    to parse and takes 19–34 µs (benchmarks/PROFILE.md); `common/tests/test_jsonutil.py` compares."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 
 from common.http import downstream_post, invalid_response
+from common.jsonutil import loads_shape
 
 
 def _key_identifier(body: dict[str, Any]) -> dict[str, Any]:
@@ -18,9 +20,9 @@ def _key_identifier(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _json_or_none(content: bytes) -> Any:
+def _json_or_none(content: bytes, parse: Callable[[bytes], Any] = json.loads) -> Any:
     try:
-        return json.loads(content)
+        return parse(content)
     except ValueError:
         return None
 
@@ -63,7 +65,7 @@ async def domestic_issue(
         ),
         read_timeout=settings.DOMESTIC_NL_ISSUE_READ_TIMEOUT,
     )
-    body = _json_or_none(response.content)
+    body = _json_or_none(response.content, loads_shape)  # its shape alone is checked
     if not (
         isinstance(body, list)
         and len(body) == len(strips)
@@ -86,7 +88,7 @@ async def domestic_issue_static(*, attributes: dict[str, str]) -> str:
         json=_key_identifier({"credentialAttributes": attributes, "credentialVersion": settings.DOMESTIC_NL_CREDENTIAL_VERSION}),
         read_timeout=settings.DOMESTIC_NL_ISSUE_READ_TIMEOUT,
     )
-    body = _json_or_none(response.content)
+    body = _json_or_none(response.content, loads_shape)  # its shape alone is checked
     if not (isinstance(body, dict) and isinstance(body.get("qr"), str) and body["qr"]):
         raise invalid_response("domestic", "issue_static response shape")
     return body["qr"]

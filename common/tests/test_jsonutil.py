@@ -52,3 +52,55 @@ def test_a_lone_surrogate_fails_as_before(value):
 def test_what_the_standard_library_refuses_is_refused():
     with pytest.raises(TypeError):
         dumps_bytes({"at": datetime(2026, 1, 1, tzinfo=UTC)})
+
+
+def shape(value):
+    """A parsed document with its numbers left out: what a shape check can see."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<number>"
+    return value
+
+
+SHAPE_DOCUMENTS = [
+    b'[{"issueSignatureMessage": {"proof": {"c": "AA==", "e_response": "AA=="}, '
+    b'"signature": {"A": "AA==", "KeyshareP": null}}, "attributes": ["AQ==", "x"]}]',
+    b'{"a": 1, "a": [true, false, null]}',
+    b'{"n": 123456789012345678901234567890, "m": -0.0, "e": 1E5, "big": 1e308}',
+    b'{"too big": 1e400}',
+    b"[NaN]",
+    b"[Infinity, -Infinity]",
+    b'["\\ud800"]',
+    b'["\\ud83d\\ude00", "\\u0000", "\\/", "\xc3\xa9"]',
+    b'"\xff"',
+    b'\xef\xbb\xbf{"bom": true}',
+    '{"utf16": "\u00e9"}'.encode("utf-16"),
+    '{"utf32": []}'.encode("utf-32-le"),
+    b'["raw \x01 control"]',
+    b" \n\t[ ] \r\n",
+    b"",
+    b"[1,]",
+    b'{"a" 1}',
+    b"[1] [2]",
+    b"'single'",
+    b"[" * 500 + b"]" * 500,
+    b'{"deep": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+]
+
+
+@pytest.mark.parametrize("document", SHAPE_DOCUMENTS, ids=range(len(SHAPE_DOCUMENTS)))
+def test_a_shape_is_read_as_the_standard_library_reads_it(document):
+    from common.jsonutil import loads_shape
+
+    try:
+        expected = ("parsed", shape(json.loads(document)))
+    except (ValueError, RecursionError) as exc:
+        expected = ("refused", type(exc) if isinstance(exc, RecursionError) else ValueError)
+    try:
+        got = ("parsed", shape(loads_shape(document)))
+    except (ValueError, RecursionError) as exc:
+        got = ("refused", type(exc) if isinstance(exc, RecursionError) else ValueError)
+    assert got == expected
