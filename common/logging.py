@@ -9,8 +9,8 @@ import contextvars
 import json
 import logging
 import logging.config
+import os
 import time
-import uuid
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -20,7 +20,16 @@ def request_id_accepted(header: str | None) -> str:
     """The request id of a request: the client's `X-Request-Id` when it is short ASCII, else a new one."""
     if header and len(header) <= 64 and header.isascii():
         return header
-    return uuid.uuid4().hex
+    return random_uuid_hex()
+
+
+def random_uuid_hex() -> str:
+    """`uuid.uuid4().hex` (16 random bytes with the version and variant bits of a version-4 UUID),
+    without making the `UUID` object (~2 → ~0.7 µs; one per request without its own id)."""
+    data = bytearray(os.urandom(16))
+    data[6] = data[6] & 0x0F | 0x40  # version 4
+    data[8] = data[8] & 0x3F | 0x80  # RFC 4122 variant
+    return data.hex()
 
 
 class RequestIdFilter(logging.Filter):

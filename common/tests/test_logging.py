@@ -47,3 +47,19 @@ def test_records_are_made_without_caller_thread_or_process_lookups(caplog):
     (record,) = caplog.records
     assert (record.lineno, record.funcName) == (0, "(unknown function)")
     assert record.thread is None and record.process is None and record.processName is None
+
+
+def test_a_new_request_id_is_a_random_version_4_uuid(monkeypatch):
+    import os
+    import uuid
+
+    from common.logging import random_uuid_hex, request_id_accepted
+
+    for raw in (b"\x00" * 16, b"\xff" * 16, bytes(range(16))):
+        monkeypatch.setattr(os, "urandom", lambda count, raw=raw: raw)
+        assert random_uuid_hex() == uuid.UUID(bytes=raw, version=4).hex
+    monkeypatch.undo()
+    ids = {request_id_accepted(None) for _ in range(100)}
+    assert len(ids) == 100
+    assert all(uuid.UUID(hex=value).version == 4 and uuid.UUID(hex=value).hex == value for value in ids)
+    assert request_id_accepted("client-id") == "client-id"
