@@ -99,6 +99,11 @@ GUARDED_SOURCES = {
     "rest_framework.views.APIView.get_renderer_context": "c20dffd1da9bbe1960cdfbe67212c11e8bd3ee175e0f4ed767f9d8d9717852ab",
     "rest_framework.views.APIView.finalize_response": "cbcaead2dd2d71f61babc3f292746d9f3db84f0aeb116c3316fd31b1a44e20b0",
     "rest_framework.request.Request.__init__": "b1a5b4832249bb314d303c6f4e1bbd7d99154c06d64faf211308344b41e4a968",
+    # `APIView.initial` calls `_not_authenticated()` for what these do without authenticators.
+    "rest_framework.views.APIView.perform_authentication": "37dd6c883a68a5842a34429018ccbe55758aebc82b11fde9503b7cad77f5ad01",
+    "adrf.requests.AsyncRequest.user.fget": "1fcba9aec943efc494d1c11693b35d7889239e2b60a9fcf2ab6b21d66330e788",
+    "adrf.requests.AsyncRequest._authenticate": "3a3b56dd7c515e93189a037e07c6ec8ccb5a918728245b3b3f96adbb20319d50",
+    "rest_framework.request.Request._not_authenticated": "161d9c59bd6cfe3bd8df2efa36ae58c22225469f2b288d2bc619892a38366c04",
     "django.views.generic.base.View.setup": "929dcb75314be459617745f2d7360b6f5ca118a94d6622f27b042bb17334477f",
     # `APIView.initial`, `get_parsers` and `default_response_headers` shadow these.
     "rest_framework.views.APIView.initial": "49a4a966fb04ec8a617151a306a0e96f05c13991745058126fe78b13385a4df5",
@@ -463,7 +468,11 @@ class APIView(AdrfAPIView):
         request.accepted_renderer, request.accepted_media_type = neg
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
-        self.perform_authentication(request)  # sets the user on Django's request too
+        # `perform_authentication` without authenticators: `request.user` runs `_authenticate()`,
+        # which finds none and calls `_not_authenticated()` (the user and auth of
+        # UNAUTHENTICATED_USER/_TOKEN, on Django's request too); called here without the
+        # property's error wrapper and the empty loop.
+        request._not_authenticated()
 
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self._checks_configured():

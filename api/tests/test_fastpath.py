@@ -334,6 +334,16 @@ async def test_a_request_is_authenticated_as_drf_does_it():
     assert status == 200
     assert seen == {"user": None, "auth": None, "django": (None, None)}  # UNAUTHENTICATED_USER and _TOKEN are None
 
+    from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
+
+    drf = {**settings.REST_FRAMEWORK, "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser"}
+    with override_settings(ROOT_URLCONF=WhoUrls, REST_FRAMEWORK=drf):
+        status, _, _ = await call(ApiHandler(), "GET", "/who")
+    assert status == 200
+    assert isinstance(seen["user"], AnonymousUser) and seen["django"][0] is seen["user"]
+    assert seen["auth"] is None and seen["django"][1] is None
+
 
 def messages_receive(*messages: dict):
     pending = list(messages)
