@@ -71,22 +71,44 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout: float = settings.REQUEST_HEADER_TIMEOUT_SECONDS
         self.body_timeout: float = settings.REQUEST_BODY_TIMEOUT_SECONDS
         self.head_max_bytes: int = settings.REQUEST_HEADER_MAX_BYTES
-        self.read_deadline: asyncio.TimerHandle | None = None
+        self.read_deadline: asyncio.TimerHandle | None = None  # the timer, at or before `deadline_at`
+        self.deadline_at: float | None = None  # when the head or body must be complete (`loop.time()`)
         self.answered = False  # a response was completed on this connection
-        self.head_bytes = 0  # size of the current request's line and headers so far
         self.in_head = False  # a request has begun and its head is not complete yet
         self.raw_head_bytes = 0
         self.eager_pending: tuple[RequestResponseCycle, Any] | None = None
 
     def _deadline_set(self, seconds: float | None) -> None:
+        """The read deadline `seconds` from now (None or ≤ 0: none). One timer per connection
+        serves every deadline: it is re-armed only when a deadline falls before it, and when it
+        fires early for a later deadline (`_deadline_check`); a `call_later` and a `cancel` for
+        each of a request's two deadlines cost ~1.6 µs each (benchmarks/PROFILE.md)."""
+        if seconds is None or seconds <= 0:
+            self.deadline_at = None
+            return
+        self.deadline_at = at = self.loop.time() + seconds
+        if self.read_deadline is None or self.read_deadline.when() > at:
+            if self.read_deadline is not None:
+                self.read_deadline.cancel()
+            self.read_deadline = self.loop.call_at(at, self._deadline_check)
+
+    def _deadline_cancel(self) -> None:
+        self.deadline_at = None
         if self.read_deadline is not None:
             self.read_deadline.cancel()
             self.read_deadline = None
-        if seconds is not None and seconds > 0:
-            self.read_deadline = self.loop.call_later(seconds, self._read_timed_out)
+
+    def _deadline_check(self) -> None:
+        self.read_deadline = None
+        if self.deadline_at is None:
+            return
+        if self.deadline_at > self.loop.time():  # a later deadline than the one armed for
+            self.read_deadline = self.loop.call_at(self.deadline_at, self._deadline_check)
+            return
+        self._read_timed_out()
 
     def _read_timed_out(self) -> None:
-        self.read_deadline = None
+        self.deadline_at = None
         if self.transport.is_closing():
             return
         cycle = self.cycle
@@ -118,30 +140,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().send_400_response(msg)
 
     def _head_too_large(self) -> None:
-        self._deadline_set(None)
+        self._deadline_cancel()
         if not self.transport.is_closing():
             self.transport.write(HEAD_TOO_LARGE_RESPONSE)
             self.transport.close()
-
-    def _head_count(self, size: int) -> None:
-        self.head_bytes += size
-        if self.head_bytes > self.head_max_bytes:
-            raise _HeadTooLarge
-
-    def on_url(self, url: bytes) -> None:
-        self._head_count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_count(len(name) + len(value) + 4)
-        super().on_header(name, value)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline_set(self.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._deadline_set(None)
+        self._deadline_cancel()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -150,11 +159,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         self.in_head, self.raw_head_bytes = True, 0
         super().on_message_begin()
-        if self.read_deadline is None:
+        if self.deadline_at is None:
             self._deadline_set(self.header_timeout)
 
     def on_headers_complete(self) -> None:
-        self.head_bytes, self.in_head = 0, False
+        # The head's size, counted once it is parsed (the request line's URL and each header line
+        # with its ": " and CRLF) rather than in a callback per header: a head that is not complete
+        # at the end of the bytes read so far is counted raw instead (`data_received`).
+        self.in_head = False
+        if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.head_max_bytes:
+            raise _HeadTooLarge
         super().on_headers_complete()
         self._deadline_set(self.body_timeout)
 

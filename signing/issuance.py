@@ -9,8 +9,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,37 +136,43 @@ def _signed_accounted(outcome: SubmissionOutcome, results: list[Any], *, flow: s
     return signed
 
 
-@asynccontextmanager
-async def submission_tracking(endpoint: str, now: datetime, print_client: str = "") -> AsyncIterator[SubmissionOutcome]:
+class SubmissionTracking:
     """Record one `EventSubmission` for the request, whatever its outcome, with the UCIs that
     were issued; if that record cannot be written the request fails with 503 rather than hand
-    out certificates that are not in the audit trail."""
-    outcome = SubmissionOutcome(endpoint=endpoint, created_at=now, print_client=print_client)
-    calls = DownstreamRecord()
-    token = downstream_record.set(calls)
-    started = time.perf_counter()
-    try:
-        yield outcome
-    except (errors.ServiceError, errors.UpstreamError, errors.RequestValidationError) as exc:
-        outcome.status = exc.status
-        outcome.error_code = exc.code
-        raise
-    except Exception:
-        outcome.status = 500
-        outcome.error_code = "internal_error"
-        raise
-    finally:
-        downstream_record.reset(token)
-        outcome.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        outcome.downstream_ms = calls.timings_ms
-        outcome.downstream_errors = calls.errors
+    out certificates that are not in the audit trail. (An async context manager class rather
+    than `@asynccontextmanager`, whose generator steps cost ~3 µs per request.)"""
+
+    def __init__(self, endpoint: str, now: datetime, print_client: str = "") -> None:
+        self.endpoint = endpoint
+        self.outcome = SubmissionOutcome(endpoint=endpoint, created_at=now, print_client=print_client)
+
+    async def __aenter__(self) -> SubmissionOutcome:
+        self.calls = DownstreamRecord()
+        self.token = downstream_record.set(self.calls)
+        self.started = time.perf_counter()
+        return self.outcome
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        outcome = self.outcome
+        if isinstance(exc, (errors.ServiceError, errors.UpstreamError, errors.RequestValidationError)):
+            outcome.status = exc.status
+            outcome.error_code = exc.code
+        elif isinstance(exc, Exception):
+            outcome.status = 500
+            outcome.error_code = "internal_error"
+        downstream_record.reset(self.token)
+        outcome.duration_ms = round((time.perf_counter() - self.started) * 1000, 3)
+        outcome.downstream_ms = self.calls.timings_ms
+        outcome.downstream_errors = self.calls.errors
         try:
             await _submission_write(outcome)
-        except errors.ServiceError as exc:  # not in the audit trail: nothing was handed out
-            metrics.submission_observed(endpoint=endpoint, status=exc.status, code=exc.code, domestic_issued=False, eu_issued=0)
+        except errors.ServiceError as failure:  # not in the audit trail: nothing was handed out
+            metrics.submission_observed(
+                endpoint=self.endpoint, status=failure.status, code=failure.code, domestic_issued=False, eu_issued=0
+            )
             raise
         metrics.submission_observed(
-            endpoint=endpoint,
+            endpoint=self.endpoint,
             status=outcome.status,
             code=outcome.error_code,
             domestic_issued=outcome.domestic_issued,
@@ -195,7 +200,7 @@ async def credentials_issue(
     *, blobs: list[dict[str, str]], stoken: uuid.UUID, issue_commitment_message: str, now: datetime
 ) -> dict[str, Any]:
     """`/app/credentials/` (api.md §5 steps 2–8)."""
-    async with submission_tracking("credentials", now) as outcome:
+    async with SubmissionTracking("credentials", now) as outcome:
         if await session_lookup(stoken=stoken) is None:
             raise errors.session_invalid()
         snapshot = await config_snapshot_get()
@@ -233,7 +238,7 @@ async def credentials_issue(
 
 async def print_proof_issue(*, blobs: list[dict[str, str]], now: datetime, print_client: str) -> dict[str, Any]:
     """`/app/print/` (api.md §6; rules-domestic.md §7, rules-eu.md §8)."""
-    async with submission_tracking("print", now, print_client) as outcome:
+    async with SubmissionTracking("print", now, print_client) as outcome:
         snapshot = await config_snapshot_get()
         intake = _intake(blobs, snapshot, now)
         _outcome_from_intake(outcome, intake)
