@@ -181,10 +181,13 @@ async def async_pool() -> AsyncConnectionPool:
 
 async def async_pools_close() -> None:
     """Close the pool of the running loop (ASGI lifespan shutdown, test teardown), once the rows
-    waiting for `run_inserts` are written."""
+    waiting for `run_inserts` are written and the callers of `run_keyed` answered."""
     queue = _insert_queues.pop(asyncio.get_running_loop(), None)
     if queue is not None and queue.writer is not None and not queue.writer.done():
         await queue.writer
+    for keyed in _keyed_queues.pop(asyncio.get_running_loop(), {}).values():
+        if keyed.runner is not None and not keyed.runner.done():
+            await keyed.runner
     pool = _pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.close()
@@ -206,10 +209,11 @@ async def run_statement(sql: str, params: Sequence[Any], *, fetch_one: bool = Fa
 StatementBuild = Callable[[psycopg.AsyncCursor[Any]], tuple[str | bytes, Sequence[Any] | None]]
 
 
-async def _statement_run(build: StatementBuild, *, fetch_one: bool = False) -> tuple[Any, ...] | None:
-    """`run_statement` for a statement that `build` makes with the cursor it will run on."""
+async def _statement_run(build: StatementBuild, *, fetch_one: bool = False, fetch_all: bool = False) -> Any:
+    """`run_statement` for a statement that `build` makes with the cursor it will run on; with
+    `fetch_all`, its rows."""
     started = time.monotonic()
-    row = None
+    row: Any = None
     try:
         pool = await async_pool()
         async with pool.connection() as conn:
@@ -217,10 +221,101 @@ async def _statement_run(build: StatementBuild, *, fetch_one: bool = False) -> t
             await cursor.execute(*build(cursor))
             if fetch_one:
                 row = await cursor.fetchone()
+            elif fetch_all:
+                row = await cursor.fetchall()
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # PoolTimeout is one
         raise _unavailable(started, exc) from None
     _observe(started, True)
     return row
+
+
+# --- Statements by key, shared by the callers that ask at the same time ----------------------------
+
+# At most this many keys in one statement.
+KEYED_MAX_KEYS = 1_000
+
+
+class _KeyedQueue:
+    """The callers waiting for one keyed statement on one event loop, and the task that runs it."""
+
+    def __init__(self, sql: str, consumes: bool) -> None:
+        self.sql = sql
+        self.consumes = consumes
+        self.waiting: collections.deque[tuple[Any, asyncio.Future[Any]]] = collections.deque()
+        self.runner: asyncio.Task[None] | None = None
+
+
+_keyed_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], _KeyedQueue]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def run_keyed(sql: str, key: Any, *, consumes: bool) -> Any:
+    """The value of the row of `key` that `sql` returns, or None (PostgreSQL; see
+    `async_statements_supported`): `sql` takes the list of keys as its one parameter
+    (`… WHERE "key" = ANY(%s) …`) and returns `(key, value)` rows. The callers of this event
+    loop that ask for the same statement at the same time share one statement, as `run_inserts`
+    shares its writes: while one runs, the next gathers (a statement cost ~60 µs of CPU per
+    caller, benchmarks/PROFILE.md). With `consumes` (the statement deletes what it returns, as
+    `DELETE … RETURNING`) a row goes to one caller of its key only, as if their statements had
+    run one after the other; otherwise to every caller of its key. An unreachable database fails
+    every caller with 503 `storage_unavailable`, as `run_statement` does."""
+    loop = asyncio.get_running_loop()
+    queues = _keyed_queues.get(loop)
+    if queues is None:
+        queues = _keyed_queues[loop] = {}
+    queue = queues.get((sql, consumes))
+    if queue is None:
+        queue = queues[(sql, consumes)] = _KeyedQueue(sql, consumes)
+    done: asyncio.Future[Any] = loop.create_future()
+    queue.waiting.append((key, done))
+    if queue.runner is None or queue.runner.done():
+        # A context of its own: the runner's log lines belong to no request.
+        queue.runner = loop.create_task(_keyed_run(queue), name="database-keyed-statement", context=contextvars.Context())
+    return await done
+
+
+async def _keyed_run(queue: _KeyedQueue) -> None:
+    batch: list[tuple[Any, asyncio.Future[Any]]] = []
+    try:
+        while queue.waiting:
+            while queue.waiting and len(batch) < KEYED_MAX_KEYS:
+                batch.append(queue.waiting.popleft())
+            keys = list(dict.fromkeys(key for key, _ in batch))
+            try:
+                rows = await _statement_run(functools.partial(_keyed_statement, queue.sql, keys), fetch_all=True)
+            except errors.ServiceError:  # the database is unreachable: every caller fails alike
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(errors.storage_unavailable())
+            except Exception as exc:  # refused: the statement, not a caller, is at fault
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                _keyed_settle(batch, dict(rows), consumes=queue.consumes)
+            batch = []
+    finally:  # cancelled (the loop is torn down): whether these ran is not known
+        for _, done in [*batch, *queue.waiting]:
+            if not done.done():
+                done.set_exception(errors.storage_unavailable())
+        queue.waiting.clear()
+        queue.runner = None  # the finished task would keep the loop (the key) alive
+
+
+def _keyed_statement(sql: str, keys: list[Any], cursor: psycopg.AsyncCursor[Any]) -> tuple[str, Sequence[Any]]:
+    return sql, [keys]
+
+
+def _keyed_settle(batch: list[tuple[Any, asyncio.Future[Any]]], values: dict[Any, Any], *, consumes: bool) -> None:
+    """Each caller's value: a consumed row to the first caller of its key still waiting."""
+    for key, done in batch:
+        if done.done():  # the caller was cancelled: a consumed row goes to the next one
+            continue
+        if consumes:
+            done.set_result(values.pop(key, None))
+        else:
+            done.set_result(values.get(key))
 
 
 # --- Single-row INSERTs, committed together with those of concurrent requests ---------------------

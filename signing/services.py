@@ -26,7 +26,7 @@ from common.db import (
     insert_statement,
     run_db,
     run_inserts,
-    run_statement,
+    run_keyed,
     statement_wrapper,
 )
 from common.keyfiles import key32_cached
@@ -67,7 +67,7 @@ def _session_create_sql() -> str:
 
 async def session_create(*, prepare_issue_message: str) -> uuid.UUID:
     """A fresh random stoken whose session holds the prepare-issue message (base64); on
-    PostgreSQL one statement on the async pool, without a thread hop (`common.db.run_statement`)."""
+    PostgreSQL in the group commit of `common.db.run_inserts`, without a thread hop."""
     stoken = uuid.uuid4()
     key, seconds = session_key(stoken), settings.EXPIRATION_TIME_IN_SECONDS
     if async_statements_supported():
@@ -83,17 +83,18 @@ def _session_lookup(key: str) -> str | None:
 
 @functools.cache
 def _session_lookup_sql() -> str:
-    """`_session_lookup` as one PostgreSQL statement (Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
-    return f'SELECT "value" FROM {_session_table()} WHERE "key" = %s AND "expires_at" > STATEMENT_TIMESTAMP() LIMIT 1'
+    """`_session_lookup` as one PostgreSQL statement for the keys of the requests that look up at
+    the same time (`common.db.run_keyed`; Django's `Now()` is `STATEMENT_TIMESTAMP()`)."""
+    return f'SELECT "key", "value" FROM {_session_table()} WHERE "key" = ANY(%s) AND "expires_at" > STATEMENT_TIMESTAMP()'
 
 
 async def session_lookup(*, stoken: uuid.UUID) -> str | None:
     """The session's value without consuming it, or None when unknown or expired; on PostgreSQL
-    one statement on the async pool, without a thread hop."""
+    one statement on the async pool, without a thread hop, shared with the look-ups of other
+    requests at the same time."""
     key = session_key(stoken)
     if async_statements_supported():
-        row = await run_statement(_session_lookup_sql(), [key], fetch_one=True)
-        return row[0] if row else None
+        return await run_keyed(_session_lookup_sql(), key, consumes=False)
     return await run_db(_session_lookup, key)
 
 
@@ -102,6 +103,13 @@ def _session_consume_sql(vendor: str) -> str:
     """Delete the session of a key if it has not expired, returning its value: one statement."""
     now = "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if vendor == "sqlite" else "now()"
     return f"DELETE FROM {IssuanceSession._meta.db_table} WHERE key = %s AND expires_at > {now} RETURNING value"
+
+
+@functools.cache
+def _sessions_consume_sql() -> str:
+    """`_session_consume_sql` on PostgreSQL for the keys of the requests that consume at the same
+    time (`common.db.run_keyed`): each row is deleted, and returned, once."""
+    return f"DELETE FROM {IssuanceSession._meta.db_table} WHERE key = ANY(%s) AND expires_at > now() RETURNING key, value"
 
 
 def _session_consume(key: str) -> str | None:
@@ -113,11 +121,11 @@ def _session_consume(key: str) -> str | None:
 
 async def session_consume(*, stoken: uuid.UUID) -> str | None:
     """Atomically delete the session if it exists and has not expired; return its value. On
-    PostgreSQL the same statement on the async pool, without a thread hop."""
+    PostgreSQL the same statement on the async pool, without a thread hop, for the keys of the
+    requests that consume at the same time; a session goes to one of them only."""
     key = session_key(stoken)
     if async_statements_supported():
-        row = await run_statement(_session_consume_sql("postgresql"), [key], fetch_one=True)
-        return row[0] if row else None
+        return await run_keyed(_sessions_consume_sql(), key, consumes=True)
     return await run_db(_session_consume, key)
 
 

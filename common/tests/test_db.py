@@ -292,6 +292,67 @@ async def test_inserts_into_an_unreachable_database_are_503(pools_closed, observ
     assert db.database_observation()[1] is False
 
 
+# --- run_keyed: statements by key, shared by the callers that ask at the same time -------------------
+
+LOOKUP = "SELECT x, label FROM inserts_test WHERE x = ANY(%s)"
+CONSUME = "DELETE FROM inserts_test WHERE x = ANY(%s) RETURNING x, label"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_keyed_look_ups_at_the_same_time_share_a_statement(inserts_table, monkeypatch):
+    await db.run_inserts([row(x, f"label {x}") for x in range(1, 6)])
+    statements = statements_counted(monkeypatch)
+    keys = [1, 2, 2, 3, 99, 5, 1]
+    values = await asyncio.gather(*(db.run_keyed(LOOKUP, key, consumes=False) for key in keys))
+    assert values == ["label 1", "label 2", "label 2", "label 3", None, "label 5", "label 1"]
+    assert 1 <= len(statements) < len(keys)
+    assert await db.run_keyed(LOOKUP, 4, consumes=False) == "label 4"  # alone, too
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_consumed_row_goes_to_one_caller_only(inserts_table):
+    await db.run_inserts([row(x, f"label {x}") for x in range(1, 4)])
+    keys = [1, 1, 2, 1, 2, 7]
+    values = await asyncio.gather(*(db.run_keyed(CONSUME, key, consumes=True) for key in keys))
+    assert sorted(value for value in values if value is not None) == ["label 1", "label 2"]
+    assert values[0] == "label 1" and values[2] == "label 2"  # the first caller of each key
+    assert await stored() == [(3, "label 3")]
+    assert await db.run_keyed(CONSUME, 1, consumes=True) is None
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_cancelled_consumer_leaves_the_row_to_the_next_caller_of_its_key(inserts_table):
+    await db.run_inserts([row(1, "one")])
+    first = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
+    second = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
+    await asyncio.sleep(0)  # both are queued
+    first.cancel()
+    assert await second == "one"
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_keyed_statements_on_an_unreachable_database_are_503(pools_closed, observation_restored, monkeypatch, settings):
+    unreachable = {**db._async_connection_kwargs(), "port": free_port()}
+    monkeypatch.setattr(db, "_async_connection_kwargs", lambda: unreachable)
+    settings.DATABASE_POOL = {**settings.DATABASE_POOL, "timeout": 0.3}
+    results = await asyncio.gather(
+        db.run_keyed(LOOKUP, 1, consumes=False), db.run_keyed(LOOKUP, 2, consumes=False), return_exceptions=True
+    )
+    assert all(isinstance(result, errors.ServiceError) and result.code == "storage_unavailable" for result in results)
+    assert results[0] is not results[1]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_keyed_statement_fails_its_callers(inserts_table):
+    results = await asyncio.gather(
+        db.run_keyed(LOOKUP, "not a number", consumes=False), db.run_keyed(LOOKUP, "2", consumes=False), return_exceptions=True
+    )
+    assert all(isinstance(result, psycopg.errors.InvalidTextRepresentation) for result in results), results
+    assert await db.run_keyed(LOOKUP, 1, consumes=False) is None  # the next statement runs
+
+
 async def test_statements_are_built_without_a_database_wrapper_per_task(monkeypatch):
     """`connections[alias]` is per asyncio task: building the hot path's statements in each
     request's task must not make a wrapper for each (`common.db.statement_wrapper`)."""
