@@ -236,11 +236,13 @@ KEYED_MAX_KEYS = 1_000
 
 
 class _KeyedQueue:
-    """The callers waiting for one keyed statement on one event loop, and the task that runs it."""
+    """The callers waiting for one keyed statement on one event loop, whether one is in flight,
+    and the task that runs those that wait."""
 
     def __init__(self, sql: str, consumes: bool) -> None:
         self.sql = sql
         self.consumes = consumes
+        self.busy = False
         self.waiting: collections.deque[tuple[Any, asyncio.Future[Any]]] = collections.deque()
         self.runner: asyncio.Task[None] | None = None
 
@@ -253,13 +255,15 @@ _keyed_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[s
 async def run_keyed(sql: str, key: Any, *, consumes: bool) -> Any:
     """The value of the row of `key` that `sql` returns, or None (PostgreSQL; see
     `async_statements_supported`): `sql` takes the list of keys as its one parameter
-    (`… WHERE "key" = ANY(%s) …`) and returns `(key, value)` rows. The callers of this event
-    loop that ask for the same statement at the same time share one statement, as `run_inserts`
-    shares its writes: while one runs, the next gathers (a statement cost ~60 µs of CPU per
-    caller, benchmarks/PROFILE.md). With `consumes` (the statement deletes what it returns, as
-    `DELETE … RETURNING`) a row goes to one caller of its key only, as if their statements had
-    run one after the other; otherwise to every caller of its key. An unreachable database fails
-    every caller with 503 `storage_unavailable`, as `run_statement` does."""
+    (`… WHERE "key" = ANY(%s) …`) and returns `(key, value)` rows.
+
+    With no such statement in flight, the caller runs it at once for its own key, in its own task
+    (a cancelled caller affects no other). Callers that come while one is in flight wait, and the
+    next statement serves all of them, as `run_inserts` shares its writes: a statement cost ~60 µs
+    of CPU (benchmarks/PROFILE.md). With `consumes` (the statement deletes what it returns, as
+    `DELETE … RETURNING`) a row goes to one caller of its key only, as if their statements had run
+    one after the other; otherwise to every caller of its key. An unreachable database fails every
+    caller with 503 `storage_unavailable`, as `run_statement` does."""
     loop = asyncio.get_running_loop()
     queues = _keyed_queues.get(loop)
     if queues is None:
@@ -267,12 +271,25 @@ async def run_keyed(sql: str, key: Any, *, consumes: bool) -> Any:
     queue = queues.get((sql, consumes))
     if queue is None:
         queue = queues[(sql, consumes)] = _KeyedQueue(sql, consumes)
+    if not queue.busy and not queue.waiting:
+        queue.busy = True
+        try:
+            rows = await _statement_run(functools.partial(_keyed_statement, sql, [key]), fetch_all=True)
+        finally:
+            queue.busy = False
+            _keyed_runner_start(loop, queue)  # for those that came meanwhile
+        return dict(rows).get(key)
     done: asyncio.Future[Any] = loop.create_future()
     queue.waiting.append((key, done))
-    if queue.runner is None or queue.runner.done():
+    if not queue.busy:
+        _keyed_runner_start(loop, queue)
+    return await done
+
+
+def _keyed_runner_start(loop: asyncio.AbstractEventLoop, queue: _KeyedQueue) -> None:
+    if queue.waiting and (queue.runner is None or queue.runner.done()):
         # A context of its own: the runner's log lines belong to no request.
         queue.runner = loop.create_task(_keyed_run(queue), name="database-keyed-statement", context=contextvars.Context())
-    return await done
 
 
 async def _keyed_run(queue: _KeyedQueue) -> None:
@@ -282,6 +299,7 @@ async def _keyed_run(queue: _KeyedQueue) -> None:
             while queue.waiting and len(batch) < KEYED_MAX_KEYS:
                 batch.append(queue.waiting.popleft())
             keys = list(dict.fromkeys(key for key, _ in batch))
+            queue.busy = True
             try:
                 rows = await _statement_run(functools.partial(_keyed_statement, queue.sql, keys), fetch_all=True)
             except errors.ServiceError:  # the database is unreachable: every caller fails alike
@@ -294,6 +312,8 @@ async def _keyed_run(queue: _KeyedQueue) -> None:
                         done.set_exception(exc)
             else:
                 _keyed_settle(batch, dict(rows), consumes=queue.consumes)
+            finally:
+                queue.busy = False
             batch = []
     finally:  # cancelled (the loop is torn down): whether these ran is not known
         for _, done in [*batch, *queue.waiting]:

@@ -322,14 +322,17 @@ async def test_a_consumed_row_goes_to_one_caller_only(inserts_table):
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_cancelled_consumer_leaves_the_row_to_the_next_caller_of_its_key(inserts_table):
-    await db.run_inserts([row(1, "one")])
-    first = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
-    second = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
-    await asyncio.sleep(0)  # both are queued
-    first.cancel()
-    assert await second == "one"
+    await db.run_inserts([row(1, "one"), row(2, "two")])
+    leader = asyncio.create_task(db.run_keyed(CONSUME, 2, consumes=True))  # runs at once, alone
+    await asyncio.sleep(0)
+    second = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))  # these two wait for the next
+    third = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
+    await asyncio.sleep(0)
+    second.cancel()
+    assert await leader == "two"
+    assert await third == "one"
     with pytest.raises(asyncio.CancelledError):
-        await first
+        await second
 
 
 @pytest.mark.django_db(transaction=True)
@@ -347,9 +350,13 @@ async def test_keyed_statements_on_an_unreachable_database_are_503(pools_closed,
 @pytest.mark.django_db(transaction=True)
 async def test_a_refused_keyed_statement_fails_its_callers(inserts_table):
     results = await asyncio.gather(
-        db.run_keyed(LOOKUP, "not a number", consumes=False), db.run_keyed(LOOKUP, "2", consumes=False), return_exceptions=True
+        db.run_keyed(LOOKUP, 5, consumes=False),  # runs at once, alone; the next two share a statement
+        db.run_keyed(LOOKUP, "not a number", consumes=False),
+        db.run_keyed(LOOKUP, "2", consumes=False),
+        return_exceptions=True,
     )
-    assert all(isinstance(result, psycopg.errors.InvalidTextRepresentation) for result in results), results
+    assert results[0] is None
+    assert all(isinstance(result, psycopg.errors.InvalidTextRepresentation) for result in results[1:]), results
     assert await db.run_keyed(LOOKUP, 1, consumes=False) is None  # the next statement runs
 
 
