@@ -93,8 +93,9 @@ SETTINGS: tuple[Setting, ...] = (
         "DATABASE_ASYNC_POOL_MAX_SIZE",
         "int",
         DJANGO,
-        "At most this many PostgreSQL connections per worker for the submission record, written without a "
-        "thread (`common.db.run_statement`), besides `DATABASE_POOL_MAX_SIZE`; one is kept open (at least one).",
+        "At most this many PostgreSQL connections per worker for the submission record and the issuance "
+        "sessions, written and read without a thread (`common.db.run_inserts`, `run_keyed`), besides "
+        "`DATABASE_POOL_MAX_SIZE`; one is kept open (at least one).",
         default=4,
     ),
     _("DATABASE_CONNECT_TIMEOUT", "int", DJANGO, "Seconds to open a new PostgreSQL connection.", default=3),
