@@ -471,8 +471,12 @@ class APIView(AdrfAPIView):
         # `perform_authentication` without authenticators: `request.user` runs `_authenticate()`,
         # which finds none and calls `_not_authenticated()` (the user and auth of
         # UNAUTHENTICATED_USER/_TOKEN, on Django's request too); called here without the
-        # property's error wrapper and the empty loop.
-        request._not_authenticated()
+        # property's error wrapper and the empty loop. A forced authentication (DRF's test
+        # tools) or an own `perform_authentication` goes DRF's way.
+        if request.authenticators or type(self).perform_authentication is not AdrfAPIView.perform_authentication:
+            self.perform_authentication(request)
+        else:
+            request._not_authenticated()
 
     async def async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self._checks_configured():

@@ -11,6 +11,8 @@ from typing import Any
 from rest_framework import renderers
 from rest_framework.compat import INDENT_SEPARATORS, LONG_SEPARATORS, SHORT_SEPARATORS
 
+_UNKNOWN = object()
+
 
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's `JSONRenderer.render`, with the indent of each accepted media type (DRF parses the
@@ -27,11 +29,13 @@ class JSONRenderer(renderers.JSONRenderer):
         if "indent" in renderer_context or (accepted_media_type and len(accepted_media_type) > 200):
             return super().get_indent(accepted_media_type, renderer_context)
         key = (type(self), accepted_media_type)
-        if key not in self._indents:
+        indent = self._indents.get(key, _UNKNOWN)
+        if indent is _UNKNOWN:
+            indent = super().get_indent(accepted_media_type, renderer_context)
             if len(self._indents) >= self.max_entries:
                 self._indents.clear()
-            self._indents[key] = super().get_indent(accepted_media_type, renderer_context)
-        return self._indents[key]
+            self._indents[key] = indent
+        return indent  # type: ignore[return-value]
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:

@@ -186,6 +186,8 @@ async def async_pools_close() -> None:
     if queue is not None and queue.writer is not None and not queue.writer.done():
         await queue.writer
     for keyed in _keyed_queues.pop(asyncio.get_running_loop(), {}).values():
+        if keyed.leader is not None:
+            await keyed.leader  # the caller running its own statement; it starts the runner for the rest
         if keyed.runner is not None and not keyed.runner.done():
             await keyed.runner
     pool = _pools.pop(asyncio.get_running_loop(), None)
@@ -245,6 +247,7 @@ class _KeyedQueue:
         self.busy = False
         self.waiting: collections.deque[tuple[Any, asyncio.Future[Any]]] = collections.deque()
         self.runner: asyncio.Task[None] | None = None
+        self.leader: asyncio.Future[None] | None = None  # done when the caller running its own is
 
 
 _keyed_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], _KeyedQueue]] = (
@@ -272,12 +275,13 @@ async def run_keyed(sql: str, key: Any, *, consumes: bool) -> Any:
     if queue is None:
         queue = queues[(sql, consumes)] = _KeyedQueue(sql, consumes)
     if not queue.busy and not queue.waiting:
-        queue.busy = True
+        queue.busy, queue.leader = True, loop.create_future()
         try:
             rows = await _statement_run(functools.partial(_keyed_statement, sql, [key]), fetch_all=True)
         finally:
             queue.busy = False
             _keyed_runner_start(loop, queue)  # for those that came meanwhile
+            queue.leader.set_result(None)
         return dict(rows).get(key)
     done: asyncio.Future[Any] = loop.create_future()
     queue.waiting.append((key, done))
@@ -298,7 +302,11 @@ async def _keyed_run(queue: _KeyedQueue) -> None:
         while queue.waiting:
             while queue.waiting and len(batch) < KEYED_MAX_KEYS:
                 batch.append(queue.waiting.popleft())
-            keys = list(dict.fromkeys(key for key, _ in batch))
+            # Not the key of a caller that was cancelled while it waited: nothing of its is consumed.
+            keys = list(dict.fromkeys(key for key, done in batch if not done.done()))
+            if not keys:
+                batch = []
+                continue
             queue.busy = True
             try:
                 rows = await _statement_run(functools.partial(_keyed_statement, queue.sql, keys), fetch_all=True)

@@ -73,9 +73,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.head_max_bytes: int = settings.REQUEST_HEADER_MAX_BYTES
         self.read_deadline: asyncio.TimerHandle | None = None  # the timer, at or before `deadline_at`
         self.deadline_at: float | None = None  # when the head or body must be complete (`loop.time()`)
+        self.armed_at = 0.0  # when the timer fires (uvloop's handle of a due call has no `when()`)
         self.answered = False  # a response was completed on this connection
         self.in_head = False  # a request has begun and its head is not complete yet
         self.raw_head_bytes = 0
+        self.headers_counted = 0  # the current request's header lines counted (`on_headers_complete`)
+        self.trailer_bytes = 0  # the size of the trailers of a chunked body counted so far
         self.eager_pending: tuple[RequestResponseCycle, Any] | None = None
 
     def _deadline_set(self, seconds: float | None) -> None:
@@ -87,10 +90,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.deadline_at = None
             return
         self.deadline_at = at = self.loop.time() + seconds
-        if self.read_deadline is None or self.read_deadline.when() > at:
+        if self.read_deadline is None or self.armed_at > at:
             if self.read_deadline is not None:
                 self.read_deadline.cancel()
-            self.read_deadline = self.loop.call_at(at, self._deadline_check)
+            self.read_deadline, self.armed_at = self.loop.call_at(at, self._deadline_check), at
 
     def _deadline_cancel(self) -> None:
         self.deadline_at = None
@@ -102,10 +105,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.read_deadline = None
         if self.deadline_at is None:
             return
-        if self.deadline_at > self.loop.time():  # a later deadline than the one armed for
-            self.read_deadline = self.loop.call_at(self.deadline_at, self._deadline_check)
+        if self.deadline_at - self.loop.time() > 0.001:  # a later deadline than the one armed for
+            self.read_deadline, self.armed_at = self.loop.call_at(self.deadline_at, self._deadline_check), self.deadline_at
             return
-        self._read_timed_out()
+        self._read_timed_out()  # (within the loop clock's millisecond: reached)
 
     def _read_timed_out(self) -> None:
         self.deadline_at = None
@@ -128,6 +131,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.in_head:
             self.raw_head_bytes += len(data)
             if self.raw_head_bytes > self.head_max_bytes:
+                self._head_too_large()
+        elif len(self.headers) > self.headers_counted:  # the trailers of a chunked body, as the head
+            self.trailer_bytes += sum(len(name) + len(value) + 4 for name, value in self.headers[self.headers_counted :])
+            self.headers_counted = len(self.headers)
+            if self.trailer_bytes > self.head_max_bytes:
                 self._head_too_large()
 
     def send_400_response(self, msg: str) -> None:
@@ -159,6 +167,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         self.in_head, self.raw_head_bytes = True, 0
         super().on_message_begin()
+        self.headers_counted, self.trailer_bytes = 0, 0
         if self.deadline_at is None:
             self._deadline_set(self.header_timeout)
 
@@ -169,6 +178,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.in_head = False
         if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.head_max_bytes:
             raise _HeadTooLarge
+        self.headers_counted, self.trailer_bytes = len(self.headers), 0  # uvicorn adds trailers to them
         super().on_headers_complete()
         self._deadline_set(self.body_timeout)
 

@@ -21,9 +21,11 @@ def _key_identifier(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_or_none(content: bytes, parse: Callable[[bytes], Any] = json.loads) -> Any:
+    """The parsed answer, or None when it is not JSON (or nested deeper than the parser's stack
+    allows: a 502 `invalid_response`, not a 500)."""
     try:
         return parse(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -345,6 +345,24 @@ async def test_a_request_is_authenticated_as_drf_does_it():
     assert seen["auth"] is None and seen["django"][1] is None
 
 
+async def test_a_forced_authentication_is_drfs():
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    seen = {}
+
+    class WhoApi(APIView):
+        async def get(self, request):
+            seen["user"], seen["django"] = request.user, request._request.user
+            return Response({})
+
+    user = object()
+    request = APIRequestFactory().get("/who")
+    force_authenticate(request, user=user)
+    response = await WhoApi.as_view()(request)
+    assert response.status_code == 200
+    assert seen == {"user": user, "django": user}
+
+
 def messages_receive(*messages: dict):
     pending = list(messages)
 

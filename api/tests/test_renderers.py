@@ -53,7 +53,9 @@ def test_out_of_range_floats_are_refused_as_drf_refuses_them():
 
 
 def test_the_remembered_indents_and_encoders_are_bounded():
-    for indent in range(JSONRenderer.max_entries * 2):
-        JSONRenderer().render({"a": 1}, f"application/json; indent={indent}; n={indent}")
+    for number in range(JSONRenderer.max_entries * 2):
+        JSONRenderer().render({"a": 1}, f"application/json; indent={number % 9}; n={number}")
+        renderer_class = type(f"Renderer{number}", (JSONRenderer,), {})  # an encoder per class
+        assert renderer_class().render({"a": 1}) == b'{"a":1}'
     assert len(JSONRenderer._indents) <= JSONRenderer.max_entries
     assert len(JSONRenderer._encoders) <= JSONRenderer.max_entries

@@ -336,6 +336,34 @@ async def test_a_cancelled_consumer_leaves_the_row_to_the_next_caller_of_its_key
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_the_session_of_a_caller_cancelled_while_it_waited_is_not_consumed(inserts_table):
+    await db.run_inserts([row(1, "one"), row(2, "two")])
+    leader = asyncio.create_task(db.run_keyed(CONSUME, 2, consumes=True))  # runs at once, alone
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(db.run_keyed(CONSUME, 1, consumes=True))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    assert await leader == "two"
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await db.run_keyed(LOOKUP, 1, consumes=False) == "one"  # still there
+    assert await stored() == [(1, "one")]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_closing_the_pools_waits_for_the_keyed_statements_in_flight(inserts_table):
+    await db.run_inserts([row(1, "one"), row(2, "two")])
+    leader = asyncio.create_task(db.run_keyed(LOOKUP, 1, consumes=False))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(db.run_keyed(LOOKUP, 2, consumes=False))
+    await asyncio.sleep(0)
+    await db.async_pools_close()
+    assert leader.done() and waiting.done()
+    assert (leader.result(), waiting.result()) == ("one", "two")
+    assert asyncio.get_running_loop() not in db._pools  # no pool was opened again behind the close
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_keyed_statements_on_an_unreachable_database_are_503(pools_closed, observation_restored, monkeypatch, settings):
     unreachable = {**db._async_connection_kwargs(), "port": free_port()}
     monkeypatch.setattr(db, "_async_connection_kwargs", lambda: unreachable)

@@ -104,3 +104,18 @@ def test_a_shape_is_read_as_the_standard_library_reads_it(document):
     except (ValueError, RecursionError) as exc:
         got = ("refused", type(exc) if isinstance(exc, RecursionError) else ValueError)
     assert got == expected
+
+
+def test_a_nesting_the_standard_library_has_no_stack_for_is_read_by_orjson():
+    from common.jsonutil import loads_shape
+    from signing.clients import _json_or_none
+
+    document = b"[" * 1010 + b"]" * 1010
+    with pytest.raises(RecursionError):
+        json.loads(document)
+    assert _json_or_none(document) is None  # 502, not a bare 500
+    parsed = loads_shape(document)
+    depth = 0
+    while parsed:
+        parsed, depth = parsed[0], depth + 1
+    assert depth == 1009
