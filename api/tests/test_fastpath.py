@@ -480,8 +480,13 @@ def responses_to_send() -> list[HttpResponseBase]:
         HttpResponse(b"x" * ApiHandler.chunk_size),
         HttpResponse(b"y" * (ApiHandler.chunk_size + 1)),  # two body messages: Django's
         with_cookie,
-        StreamingHttpResponse(iter([b"a", b"b"])),
+        StreamingHttpResponse(parts()),
     ]
+
+
+async def parts():
+    for part in (b"a", b"b"):
+        yield part
 
 
 @pytest.mark.parametrize("index", range(len(responses_to_send())))
