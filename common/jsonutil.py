@@ -60,8 +60,9 @@ def loads_shape(content: bytes) -> Any:
     text the standard library accepts with other objects, arrays, strings, booleans or nulls: it
     differs only in the numbers (an integer beyond 64 bits is a float), so a shape check sees the
     same answer; and it reads nesting up to 1,024 levels, where the standard library runs out of
-    stack (`RecursionError`) somewhat below 1,000. The domestic signer's answer of a credentials request (~7–50 KB) took 33–69 µs
-    to parse and takes 19–34 µs (benchmarks/PROFILE.md); `common/tests/test_jsonutil.py` compares."""
+    stack (`RecursionError`) somewhat below 1,000. The domestic signer's answer of a credentials
+    request (~7–50 KB) took 33–69 µs to parse and takes 19–34 µs (benchmarks/PROFILE.md);
+    `common/tests/test_jsonutil.py` compares."""
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:

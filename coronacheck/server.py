@@ -93,7 +93,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.read_deadline is None or self.armed_at > at:
             if self.read_deadline is not None:
                 self.read_deadline.cancel()
-            self.read_deadline, self.armed_at = self.loop.call_at(at, self._deadline_check), at
+            self._deadline_arm(at)
+
+    def _deadline_arm(self, at: float) -> None:
+        self.read_deadline, self.armed_at = self.loop.call_at(at, self._deadline_check), at
 
     def _deadline_cancel(self) -> None:
         self.deadline_at = None
@@ -106,7 +109,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.deadline_at is None:
             return
         if self.deadline_at - self.loop.time() > 0.001:  # a later deadline than the one armed for
-            self.read_deadline, self.armed_at = self.loop.call_at(self.deadline_at, self._deadline_check), self.deadline_at
+            self._deadline_arm(self.deadline_at)
             return
         self._read_timed_out()  # (within the loop clock's millisecond: reached)
 
@@ -133,7 +136,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if self.raw_head_bytes > self.head_max_bytes:
                 self._head_too_large()
         elif len(self.headers) > self.headers_counted:  # the trailers of a chunked body, as the head
-            self.trailer_bytes += sum(len(name) + len(value) + 4 for name, value in self.headers[self.headers_counted :])
+            self.trailer_bytes += _lines_size(self.headers[self.headers_counted :])
             self.headers_counted = len(self.headers)
             if self.trailer_bytes > self.head_max_bytes:
                 self._head_too_large()
@@ -172,11 +175,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._deadline_set(self.header_timeout)
 
     def on_headers_complete(self) -> None:
-        # The head's size, counted once it is parsed (the request line's URL and each header line
-        # with its ": " and CRLF) rather than in a callback per header: a head that is not complete
+        # The head's size, counted once it is parsed (the request line's URL and the header lines)
+        # rather than in a callback per header: a head that is not complete
         # at the end of the bytes read so far is counted raw instead (`data_received`).
         self.in_head = False
-        if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.head_max_bytes:
+        if len(self.url) + _lines_size(self.headers) > self.head_max_bytes:
             raise _HeadTooLarge
         self.headers_counted, self.trailer_bytes = len(self.headers), 0  # uvicorn adds trailers to them
         super().on_headers_complete()
@@ -208,6 +211,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         self.answered = True
         super().on_response_complete()
+
+
+def _lines_size(headers: list[tuple[bytes, bytes]]) -> int:
+    """The bytes of these header lines as sent: name, ": ", value and CRLF each."""
+    return sum(len(name) + len(value) + 4 for name, value in headers)
 
 
 def _bodiless(scope: Any) -> bool:
